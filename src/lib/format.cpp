@@ -140,44 +140,45 @@ void emit_bytes(Sink& sink, const Spec& spec, std::uint64_t count) {
 
 void emit_arg(Sink& sink, const Spec& spec, const FormatArg& arg) {
     switch (arg.kind) {
-    case FormatArg::Kind::signed_int:
-        if (spec.type == 'c') {
-            char c = char(arg.signed_value);
+        case FormatArg::Kind::signed_int:
+            if (spec.type == 'c') {
+                char c = char(arg.signed_value);
+                emit(sink, spec, &c, 1, false);
+            } else if (arg.signed_value < 0 && (spec.type == 0 || spec.type == 'd')) {
+                emit_unsigned(sink, spec, 0 - std::uint64_t(arg.signed_value), true);
+            } else {
+                emit_unsigned(sink, spec, std::uint64_t(arg.signed_value), false);
+            }
+            return;
+        case FormatArg::Kind::unsigned_int:
+            emit_unsigned(sink, spec, arg.unsigned_value, false);
+            return;
+        case FormatArg::Kind::boolean:
+            emit(sink, spec, arg.unsigned_value ? "true" : "false", arg.unsigned_value ? 4 : 5,
+                 false);
+            return;
+        case FormatArg::Kind::character: {
+            char c = char(arg.unsigned_value);
             emit(sink, spec, &c, 1, false);
-        } else if (arg.signed_value < 0 && (spec.type == 0 || spec.type == 'd')) {
-            emit_unsigned(sink, spec, 0 - std::uint64_t(arg.signed_value), true);
-        } else {
-            emit_unsigned(sink, spec, std::uint64_t(arg.signed_value), false);
+            return;
         }
-        return;
-    case FormatArg::Kind::unsigned_int:
-        emit_unsigned(sink, spec, arg.unsigned_value, false);
-        return;
-    case FormatArg::Kind::boolean:
-        emit(sink, spec, arg.unsigned_value ? "true" : "false", arg.unsigned_value ? 4 : 5, false);
-        return;
-    case FormatArg::Kind::character: {
-        char c = char(arg.unsigned_value);
-        emit(sink, spec, &c, 1, false);
-        return;
-    }
-    case FormatArg::Kind::string: {
-        const char* text = arg.string ? arg.string : "(null)";
-        emit(sink, spec, text, string_length(text), false);
-        return;
-    }
-    case FormatArg::Kind::view:
-        emit(sink, spec, arg.view.text, arg.view.length, false);
-        return;
-    case FormatArg::Kind::pointer: {
-        Spec pointer_spec = spec;
-        pointer_spec.type = 'p';
-        emit_unsigned(sink, pointer_spec, reinterpret_cast<std::uintptr_t>(arg.pointer), false);
-        return;
-    }
-    case FormatArg::Kind::bytes:
-        emit_bytes(sink, spec, arg.unsigned_value);
-        return;
+        case FormatArg::Kind::string: {
+            const char* text = arg.string ? arg.string : "(null)";
+            emit(sink, spec, text, string_length(text), false);
+            return;
+        }
+        case FormatArg::Kind::view:
+            emit(sink, spec, arg.view.text, arg.view.length, false);
+            return;
+        case FormatArg::Kind::pointer: {
+            Spec pointer_spec = spec;
+            pointer_spec.type = 'p';
+            emit_unsigned(sink, pointer_spec, reinterpret_cast<std::uintptr_t>(arg.pointer), false);
+            return;
+        }
+        case FormatArg::Kind::bytes:
+            emit_bytes(sink, spec, arg.unsigned_value);
+            return;
     }
 }
 

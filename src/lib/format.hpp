@@ -14,14 +14,15 @@ namespace lib {
 
 // Where formatted text goes: the serial port, the screen, a buffer.
 class Sink {
-public:
+  public:
     virtual void write(const char* text, std::size_t length) = 0;
 
-protected:
+  protected:
     ~Sink() = default;
 };
 
-// A byte count printed with a binary unit: `Bytes{3 << 20}` prints "3 MiB", `Bytes{1536}` "1.5 KiB".
+// A byte count printed with a binary unit: `Bytes{3 << 20}` prints "3 MiB", `Bytes{1536}` "1.5
+// KiB".
 struct Bytes {
     std::uint64_t count;
 };
@@ -33,8 +34,16 @@ struct StringView {
 };
 
 struct FormatArg {
-    enum class Kind : std::uint8_t { signed_int, unsigned_int, boolean, character, string, view,
-                                     pointer, bytes };
+    enum class Kind : std::uint8_t {
+        signed_int,
+        unsigned_int,
+        boolean,
+        character,
+        string,
+        view,
+        pointer,
+        bytes
+    };
     Kind kind;
     union {
         std::int64_t signed_value;
@@ -45,11 +54,11 @@ struct FormatArg {
     };
 
     template <std::signed_integral T>
-        requires(!std::same_as<T, char>)
-    constexpr FormatArg(T value) : kind(Kind::signed_int), signed_value(value) {}
+    requires(!std::same_as<T, char>) constexpr FormatArg(T value)
+        : kind(Kind::signed_int), signed_value(value) {}
     template <std::unsigned_integral T>
-        requires(!std::same_as<T, bool>)
-    constexpr FormatArg(T value) : kind(Kind::unsigned_int), unsigned_value(value) {}
+    requires(!std::same_as<T, bool>) constexpr FormatArg(T value)
+        : kind(Kind::unsigned_int), unsigned_value(value) {}
     constexpr FormatArg(bool value) : kind(Kind::boolean), unsigned_value(value) {}
     constexpr FormatArg(char value) : kind(Kind::character), unsigned_value(std::uint8_t(value)) {}
     constexpr FormatArg(const char* value) : kind(Kind::string), string(value) {}
@@ -69,7 +78,7 @@ void format(Sink& sink, const char* pattern, const Args&... args) {
 // Formats into a fixed buffer, always NUL-terminated, silently truncating; `length()` tells
 // how much was kept.
 class BufferSink final : public Sink {
-public:
+  public:
     BufferSink(char* buffer, std::size_t capacity) : buffer_(buffer), capacity_(capacity) {
         if (capacity_ > 0) {
             buffer_[0] = '\0';
@@ -79,7 +88,7 @@ public:
     std::size_t length() const { return length_; }
     const char* c_str() const { return buffer_; }
 
-private:
+  private:
     char* buffer_;
     std::size_t capacity_;
     std::size_t length_ = 0;

@@ -20,7 +20,7 @@ template <typename T, typename E>
 class [[nodiscard]] Result {
     static_assert(std::is_trivially_destructible_v<T>, "kernel results carry plain values");
 
-public:
+  public:
     constexpr Result(T value) : ok_(true), value_(value) {}
     constexpr Result(Failure<E> failure) : ok_(false), error_(failure.error) {}
 
@@ -30,7 +30,7 @@ public:
     constexpr E error() const { return error_; }
     constexpr T value_or(T fallback) const { return ok_ ? value_ : fallback; }
 
-private:
+  private:
     bool ok_;
     union {
         T value_;
@@ -41,7 +41,7 @@ private:
 // A Result with nothing to return on success.
 template <typename E>
 class [[nodiscard]] Status {
-public:
+  public:
     constexpr Status() : ok_(true), error_() {}
     constexpr Status(Failure<E> failure) : ok_(false), error_(failure.error) {}
 
@@ -50,7 +50,7 @@ public:
     constexpr explicit operator bool() const { return ok_; }
     constexpr E error() const { return error_; }
 
-private:
+  private:
     bool ok_;
     E error_;
 };

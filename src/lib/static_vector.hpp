@@ -8,7 +8,7 @@ namespace lib {
 
 template <typename T, std::size_t Capacity>
 class StaticVector {
-public:
+  public:
     constexpr std::size_t size() const { return size_; }
     static constexpr std::size_t capacity() { return Capacity; }
     constexpr bool empty() const { return size_ == 0; }
@@ -53,7 +53,7 @@ public:
     constexpr T* data() { return items_; }
     constexpr const T* data() const { return items_; }
 
-private:
+  private:
     T items_[Capacity]{};
     std::size_t size_ = 0;
 };

@@ -31,6 +31,15 @@ constexpr bool strings_equal(const char* a, const char* b) {
     return *a == *b;
 }
 
+// Negative, zero or positive as `a` sorts before, with or after `b` (bytewise).
+constexpr int compare_strings(const char* a, const char* b) {
+    while (*a != '\0' && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return int(static_cast<unsigned char>(*a)) - int(static_cast<unsigned char>(*b));
+}
+
 constexpr bool starts_with(const char* text, const char* prefix) {
     while (*prefix != '\0') {
         if (*text++ != *prefix++) {

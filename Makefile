@@ -1,0 +1,205 @@
+# MarkerOS build. `make run` boots the kernel in QEMU; `make test` runs everything CI runs.
+# Every flag says why it is here. Dependencies are tracked with -MMD, so an edit rebuilds only
+# what it must.
+
+BUILD := build
+SMP ?= 4
+MEM ?= 512M
+MACHINE ?= pc
+# DEBUG_FILL=1 builds the kernel with the allocator's freed-frame fill pattern checks.
+DEBUG_FILL ?= 0
+
+CXX := g++
+CLANGXX := clang++
+LD := ld
+QEMU := qemu-system-x86_64
+PYTHON := python3
+
+# ---------------------------------------------------------------------------------------------
+# Kernel
+
+KERNEL_CXXFLAGS := -std=c++20
+# No hosted library: only the compiler's freestanding headers.
+KERNEL_CXXFLAGS += -ffreestanding
+# No unwinder in the kernel; errors are values.
+KERNEL_CXXFLAGS += -fno-exceptions
+# No typeid/dynamic_cast, and no RTTI tables to carry.
+KERNEL_CXXFLAGS += -fno-rtti
+# No __cxa_guard: statics are set up before other CPUs start.
+KERNEL_CXXFLAGS += -fno-threadsafe-statics
+# Global destructors never run in a kernel.
+KERNEL_CXXFLAGS += -fno-use-cxa-atexit
+# No __stack_chk_guard runtime.
+KERNEL_CXXFLAGS += -fno-stack-protector
+# Linked at a fixed address in the top 2 GiB.
+KERNEL_CXXFLAGS += -fno-pic -fno-pie
+# Code and data live in the top 2 GiB: 32-bit sign-extended addresses.
+KERNEL_CXXFLAGS += -mcmodel=kernel
+# Interrupts push onto the stack below RSP.
+KERNEL_CXXFLAGS += -mno-red-zone
+# No SSE/x87 state to save in interrupt handlers.
+KERNEL_CXXFLAGS += -mgeneral-regs-only
+# RBP chains make panic backtraces possible.
+KERNEL_CXXFLAGS += -fno-omit-frame-pointer
+# Optimised like a release, with symbols for gdb.
+KERNEL_CXXFLAGS += -O2 -g
+# Warnings are bugs waiting.
+KERNEL_CXXFLAGS += -Wall -Wextra -Werror
+# Includes are spelled from src/: "mm/frame.hpp".
+KERNEL_CXXFLAGS += -Isrc
+# Dependency files, so header edits rebuild what uses them.
+KERNEL_CXXFLAGS += -MMD -MP
+
+ifeq ($(DEBUG_FILL),1)
+KERNEL_CXXFLAGS += -DKERNEL_DEBUG_FILL=1  # fill freed frames, verify them when handed out again
+endif
+
+KERNEL_ASFLAGS := -Isrc -MMD -MP -g
+
+# Nothing from the host's C library or start files.
+KERNEL_LDFLAGS := -nostdlib
+# Keep segments 4 KiB aligned in the file: a small image.
+KERNEL_LDFLAGS += -z max-page-size=0x1000
+# The kernel never runs code from its stack.
+KERNEL_LDFLAGS += -z noexecstack
+KERNEL_LDFLAGS += -T src/boot/linker.ld
+
+KERNEL_CPP := $(shell find src -name '*.cpp' | sort)
+KERNEL_ASM := $(shell find src -name '*.S' | sort)
+KERNEL_OBJ := $(KERNEL_CPP:src/%.cpp=$(BUILD)/kernel/%.o) $(KERNEL_ASM:src/%.S=$(BUILD)/kernel/%.S.o)
+KERNEL_ELF := $(BUILD)/kernel.elf
+KERNEL_SYM := $(BUILD)/kernel.sym
+ISO := $(BUILD)/kernel.iso
+
+.PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
+        fuzz integration-test bench
+
+all: kernel
+kernel: $(KERNEL_ELF)
+
+$(BUILD)/kernel/%.o: src/%.cpp Makefile
+	@mkdir -p $(dir $@)
+	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: src/%.S Makefile
+	@mkdir -p $(dir $@)
+	$(CXX) $(KERNEL_ASFLAGS) -c $< -o $@
+
+$(KERNEL_ELF): $(KERNEL_OBJ) src/boot/linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ)
+
+# Demangled, address-sorted code symbols: the table the panic handler reads (a GRUB module).
+$(KERNEL_SYM): $(KERNEL_ELF)
+	nm -n -C --defined-only $< | grep -E '^[0-9a-f]+ [tTwW] ' > $@
+
+iso: $(ISO)
+$(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
+	@mkdir -p iso/boot/grub
+	cp $(KERNEL_ELF) iso/boot/kernel.elf
+	cp $(KERNEL_SYM) iso/boot/kernel.sym
+	cp grub.cfg iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ iso 2> $(BUILD)/grub-mkrescue.log || (cat $(BUILD)/grub-mkrescue.log; exit 1)
+
+deps:
+	@tools/install-deps.sh
+
+QEMU_RUN_FLAGS := -accel tcg -machine $(MACHINE) -smp $(SMP) -m $(MEM) -cdrom $(ISO) -boot d \
+                  -no-reboot -serial mon:stdio
+ifeq ($(GUI),1)
+QEMU_RUN_FLAGS += -display gtk   # a window with the VGA screen and the PS/2 keyboard
+else
+QEMU_RUN_FLAGS += -display none  # the serial console on this terminal is the whole interface
+endif
+
+run: deps
+	@$(MAKE) --no-print-directory iso
+	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
+	$(QEMU) $(QEMU_RUN_FLAGS)
+
+# QEMU waits for gdb on :1234; tools/gdbinit loads the kernel's symbols and connects.
+debug: deps
+	@$(MAKE) --no-print-directory iso
+	$(QEMU) $(QEMU_RUN_FLAGS) -s -S &
+	gdb -q -x tools/gdbinit
+
+# ---------------------------------------------------------------------------------------------
+# Host builds: the platform-free sources (library, memory management, ACPI parsing) compiled for
+# this machine and tested with sanitizers.
+
+HOST_SRC := $(sort $(wildcard src/lib/*.cpp) $(wildcard src/mm/*.cpp) $(wildcard src/smp/acpi_*.cpp) \
+            $(wildcard src/shell/parse_*.cpp))
+HOST_TEST_SRC := $(sort $(wildcard test/host/*.cpp) $(wildcard test/host/concurrency/*.cpp))
+TSAN_TEST_SRC := test/host/main.cpp $(sort $(wildcard test/host/concurrency/*.cpp))
+
+HOST_CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Isrc -MMD -MP -pthread
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TSAN_FLAGS := -fsanitize=thread
+
+HOST_TEST_OBJ := $(patsubst %.cpp,$(BUILD)/host-asan/%.o,$(HOST_SRC) $(HOST_TEST_SRC))
+TSAN_TEST_OBJ := $(patsubst %.cpp,$(BUILD)/host-tsan/%.o,$(HOST_SRC) $(TSAN_TEST_SRC))
+
+$(BUILD)/host-asan/%.o: %.cpp Makefile
+	@mkdir -p $(dir $@)
+	$(CXX) $(HOST_CXXFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(BUILD)/host-tsan/%.o: %.cpp Makefile
+	@mkdir -p $(dir $@)
+	$(CXX) $(HOST_CXXFLAGS) $(TSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/host-tests: $(HOST_TEST_OBJ)
+	$(CXX) $(HOST_CXXFLAGS) $(ASAN_FLAGS) $^ -o $@
+
+$(BUILD)/host-tests-tsan: $(TSAN_TEST_OBJ)
+	$(CXX) $(HOST_CXXFLAGS) $(TSAN_FLAGS) $^ -o $@
+
+host-test: $(BUILD)/host-tests
+	tools/run-doctest.sh $<
+
+host-test-tsan: $(BUILD)/host-tests-tsan
+	TSAN_OPTIONS=halt_on_error=1 tools/run-doctest.sh $<
+
+# libFuzzer targets, one per test/fuzz/fuzz_*.cpp. `make test` runs each briefly; `make fuzz
+# FUZZ_SECONDS=600` runs them longer.
+FUZZ_SECONDS ?= 15
+FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.cpp))
+FUZZ_BIN := $(FUZZ_SRC:test/fuzz/%.cpp=$(BUILD)/fuzz/%)
+FUZZ_FLAGS := -std=c++20 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz/%: test/fuzz/%.cpp $(HOST_SRC) Makefile
+	@mkdir -p $(dir $@)
+	$(CLANGXX) $(FUZZ_FLAGS) $< $(HOST_SRC) -o $@
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	    mkdir -p $(BUILD)/fuzz-corpus/$$(basename $$f); \
+	    echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$(basename $$f) \
+	        > $(BUILD)/fuzz/$$(basename $$f).log 2>&1 || { tail -40 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz/$$(basename $$f).log; \
+	done
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+FORMATTED := $(shell find src test -name '*.cpp' -o -name '*.hpp' | sort)
+
+format:
+	clang-format -i $(FORMATTED)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: ok"
+
+integration-test: $(ISO)
+	$(PYTHON) test/integration/run.py --iso $(ISO)
+
+test: deps
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory host-test
+	@$(MAKE) --no-print-directory host-test-tsan
+	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory integration-test
+
+clean:
+	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/grub/grub.cfg
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,66 @@
+// One argument parser for every shell command: a line is split into words, and words are
+// matched against the command's declared options (`--key=value`, `--key value`, `--flag`); the
+// rest are positional. Errors come back as a message for the user, never as a crash.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shell {
+
+struct OptionSpec {
+    const char* name;        // without the leading dashes
+    const char* value_name;  // nullptr for a flag that takes no value
+    const char* help;
+};
+
+class Args {
+  public:
+    static constexpr std::size_t kMaxWords = 24;
+    static constexpr std::size_t kMaxLine = 256;
+
+    // Splits `line` (copied) into words; false with an error() when the line has too many words.
+    bool split(const char* line);
+    // Matches words 1.. against `options`; false with an error() for unknown options, missing
+    // values or values given to flags.
+    bool parse(const OptionSpec* options, std::size_t option_count);
+
+    std::size_t word_count() const { return word_count_; }
+    const char* word(std::size_t i) const { return i < word_count_ ? words_[i] : nullptr; }
+    const char* command() const { return word(0); }
+
+    std::size_t positional_count() const { return positional_count_; }
+    const char* positional(std::size_t i) const {
+        return i < positional_count_ ? positional_[i] : nullptr;
+    }
+
+    bool has(const char* option) const;
+    const char* value(const char* option) const;  // nullptr when absent
+    // False with an error() when present but not a number; `out` keeps its default if absent.
+    bool number(const char* option, std::uint64_t& out);
+    bool positional_number(std::size_t i, std::uint64_t& out);
+
+    const char* error() const { return error_; }
+
+  private:
+    struct Found {
+        const OptionSpec* spec;
+        const char* value;
+    };
+
+    const OptionSpec* find(const char* name, std::size_t length) const;
+    void set_error(const char* first, const char* second = "", const char* third = "");
+
+    char buffer_[kMaxLine + 1] = {};
+    const char* words_[kMaxWords] = {};
+    std::size_t word_count_ = 0;
+    const char* positional_[kMaxWords] = {};
+    std::size_t positional_count_ = 0;
+    Found found_[kMaxWords] = {};
+    std::size_t found_count_ = 0;
+    const OptionSpec* options_ = nullptr;
+    std::size_t option_count_ = 0;
+    char error_[160] = {};
+};
+
+}  // namespace shell

@@ -1,0 +1,133 @@
+// Commands about the shell and the machine as a whole: help, log, poweroff, reboot, crash.
+#include "boot/console.hpp"
+#include "boot/panic.hpp"
+#include "boot/power.hpp"
+#include "lib/string.hpp"
+#include "shell/command.hpp"
+
+namespace shell {
+namespace {
+
+void print_command_help(const Command& c) {
+    kprint("{} {}\n  {}\n", c.name, c.usage, c.summary);
+    for (std::size_t i = 0; i < c.option_count; ++i) {
+        const OptionSpec& o = c.options[i];
+        if (o.value_name != nullptr) {
+            kprint("  --{}={:<12} {}\n", o.name, o.value_name, o.help);
+        } else {
+            kprint("  --{:<13} {}\n", o.name, o.help);
+        }
+    }
+}
+
+void run_help(Args& args) {
+    if (args.positional_count() > 0) {
+        const Command* c = find_command(args.positional(0));
+        if (c == nullptr) {
+            kprint("help: no command '{}'\n", args.positional(0));
+            return;
+        }
+        print_command_help(*c);
+        return;
+    }
+    // Listed in name order whatever order the linker placed them in.
+    const char* previous = "";
+    for (;;) {
+        const Command* next = nullptr;
+        for (const Command* const* c = commands_begin(); c != commands_end(); ++c) {
+            const char* name = (*c)->name;
+            bool after_previous = lib::compare_strings(name, previous) > 0;
+            if (after_previous && (next == nullptr || lib::compare_strings(name, next->name) < 0)) {
+                next = *c;
+            }
+        }
+        if (next == nullptr) {
+            break;
+        }
+        kprint("  {:<10} {}\n", next->name, next->summary);
+        previous = next->name;
+    }
+    kprint("Type 'help COMMAND' for its options.\n");
+}
+
+REGISTER_COMMAND("help", "[COMMAND]", "list the commands, or show one command's options", nullptr,
+                 0, run_help);
+
+void run_log(Args&) {
+    console::replay_log([](const char* text, std::size_t length) {
+        // Straight to the devices: writing through the console would log the log again.
+        console::write_unlocked(text, length);
+    });
+}
+
+REGISTER_COMMAND("log", "", "print the boot log (everything the kernel printed) again", nullptr, 0,
+                 run_log);
+
+void run_poweroff(Args&) {
+    power::power_off();
+}
+REGISTER_COMMAND("poweroff", "", "switch the machine off (ends QEMU)", nullptr, 0, run_poweroff);
+
+void run_reboot(Args&) {
+    power::reboot();
+}
+REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
+
+// Each fault is raised in a function of its own, so the backtrace test can look for its name.
+[[gnu::noinline]] void crash_page_fault() {
+    std::uintptr_t address = 0x10;     // page 0 is never mapped
+    asm volatile("" : "+r"(address));  // hide the constant so the compiler cannot object
+    *reinterpret_cast<volatile std::uint64_t*>(address) = 0xBAD;
+}
+
+[[gnu::noinline]] void crash_divide_error() {
+    volatile int zero = 0;
+    volatile int result = 1 / zero;
+    (void)result;
+}
+
+[[gnu::noinline]] void crash_invalid_opcode() {
+    asm volatile("ud2");
+}
+
+[[gnu::noinline]] void crash_assert() {
+    volatile int answer = 41;
+    ASSERT(answer == 42);
+}
+
+// Recurses until the stack runs into its guard page; the double-fault stack reports it.
+[[gnu::noinline]] std::uint64_t crash_stack_overflow(std::uint64_t depth) {
+    volatile char pad[512];
+    pad[0] = char(depth);
+    if (depth == ~std::uint64_t{0}) {
+        return 0;  // never reached; tells the compiler the recursion is not unconditional
+    }
+    return crash_stack_overflow(depth + 1) + pad[0];
+}
+
+void run_crash(Args& args) {
+    const char* kind = args.positional(0);
+    if (kind == nullptr) {
+        kprint("crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow\n");
+        return;
+    }
+    if (lib::strings_equal(kind, "page-fault")) {
+        crash_page_fault();
+    } else if (lib::strings_equal(kind, "divide")) {
+        crash_divide_error();
+    } else if (lib::strings_equal(kind, "invalid-opcode")) {
+        crash_invalid_opcode();
+    } else if (lib::strings_equal(kind, "assert")) {
+        crash_assert();
+    } else if (lib::strings_equal(kind, "stack-overflow")) {
+        kprint("crash: {}\n", crash_stack_overflow(0));
+    } else {
+        kprint("crash: unknown fault '{}'\n", kind);
+    }
+}
+
+REGISTER_COMMAND("crash", "KIND", "fault on purpose to show a panic report (a debug path)", nullptr,
+                 0, run_crash);
+
+}  // namespace
+}  // namespace shell
