@@ -80,10 +80,12 @@ REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
     *reinterpret_cast<volatile std::uint64_t*>(address) = 0xBAD;
 }
 
+// An explicit `div`: the compiler turns `1 / x` into a comparison that never faults.
 [[gnu::noinline]] void crash_divide_error() {
-    volatile int zero = 0;
-    volatile int result = 1 / zero;
-    (void)result;
+    std::uint64_t quotient = 1;
+    std::uint64_t remainder = 0;
+    std::uint64_t divisor = 0;
+    asm volatile("divq %2" : "+a"(quotient), "+d"(remainder) : "r"(divisor));
 }
 
 [[gnu::noinline]] void crash_invalid_opcode() {
