@@ -1,0 +1,45 @@
+"""Boot the kernel, reach the shell, power off; and make it panic on purpose."""
+import re
+
+from qemu import CLEAN_EXIT, PANIC_EXIT
+from run import parametrize
+
+BANNER = re.compile(r"(?m)^(?=.*MarkerOS)(?=.*booting).*$")  # both words, one line
+PANIC_LINE = re.compile(r"(?m)^(?=.*PANIC)")                  # start of the report
+
+
+@parametrize("machine", ["pc", "q35"])
+@parametrize("smp", [1, 4])
+@parametrize("memory", ["128M", "4G"])
+def test_boot_and_poweroff(ctx, machine, smp, memory):
+    with ctx.boot(machine=machine, smp=smp, memory=memory) as m:
+        m.expect(BANNER)
+        m.expect("MarkerOS ready")
+        m.expect_prompt()
+        m.command("poweroff", expect_prompt=False)
+        m.expect_exit(CLEAN_EXIT)
+
+
+# crash command argument -> what the panic report must contain, in any order
+CRASHES = {
+    "page-fault": ["page fault", re.compile(r"(?s)backtrace:.*crash_page_fault")],
+    "divide": [re.compile(r"(?i)divide"), re.compile(r"(?s)backtrace:.*crash_divide_error")],
+    "assert": ["assertion failed", re.compile(r"[\w./-]+\.(?:cpp|hpp|h|S):\d+")],
+}
+
+
+@parametrize("kind", list(CRASHES))
+def test_crash_panics(ctx, kind):
+    with ctx.boot() as m:
+        m.expect("MarkerOS ready")
+        m.expect_prompt()
+        m.command(f"crash {kind}", expect_prompt=False)
+        start = m.expect(PANIC_LINE).start()
+        m.expect("backtrace:")
+        m.expect_exit(PANIC_EXIT)
+        report = m.log[start:]
+        for needle in CRASHES[kind]:
+            if isinstance(needle, str) and needle not in report:
+                m.fail(f"the panic report lacks {needle!r}")
+            if isinstance(needle, re.Pattern) and not needle.search(report):
+                m.fail(f"the panic report does not match /{needle.pattern}/")
