@@ -72,7 +72,7 @@ KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test bench
+        fuzz integration-test integration-selftest bench
 
 all: kernel
 kernel: $(KERNEL_ELF)
@@ -192,11 +192,16 @@ format-check:
 integration-test: $(ISO)
 	$(PYTHON) test/integration/run.py --iso $(ISO)
 
+# The harness's own tests, against a fake kernel: a harness that passes everything proves nothing.
+integration-selftest:
+	$(PYTHON) test/integration/selftest.py
+
 test: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory host-test
 	@$(MAKE) --no-print-directory host-test-tsan
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory integration-selftest
 	@$(MAKE) --no-print-directory integration-test
 
 clean:
