@@ -57,6 +57,9 @@ mm::PhysRange firmware_range(const mm::MemoryMapEntry& entry) {
 void check_layout(const mm::MemoryLayout& layout, const mm::BootInfo& info,
                   const mm::ReservedRange* reserved, std::size_t reserved_count) {
     require(layout.check_invariants());
+    // Carving only removes memory, and nothing is usable unless the map offers some.
+    require(mm::bytes_of_type(layout, mm::raw(mm::MemoryType::available)) >= layout.usable_bytes);
+    require(info.usable() || layout.usable.empty());
     for (const mm::PhysRange& range : layout.usable) {
         for (const mm::MemoryMapEntry& entry : info.memory_map) {
             if (entry.type != mm::raw(mm::MemoryType::available)) {
