@@ -20,7 +20,8 @@ constexpr std::uint64_t align_down(std::uint64_t value, std::uint64_t alignment)
 // Saturates instead of wrapping, so a range ending near 2^64 cannot become a tiny one.
 constexpr std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) {
     std::uint64_t rounded = value + (alignment - 1);
-    return rounded < value ? align_down(~std::uint64_t{0}, alignment) : align_down(rounded, alignment);
+    return rounded < value ? align_down(~std::uint64_t{0}, alignment)
+                           : align_down(rounded, alignment);
 }
 
 // A half-open physical range [begin, end).
