@@ -1,0 +1,109 @@
+// Taking frames out of one area: at the marker (the O(1) fast path of the original idea) or,
+// as a last resort, wherever the bitmap has room (first fit). Both claim the bits first, with
+// the verified CAS that alone decides ownership, and only then publish the new hints.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "mm/allocator_area.hpp"
+#include "mm/bitmap_atomic.hpp"
+#include "mm/bitmap_search.hpp"
+
+namespace mm {
+
+enum class ClaimResult : std::uint8_t {
+    claimed,
+    no_room,    // The extent (or, for first fit, the bitmap) holds no such run.
+    contended,  // Other CPUs kept changing the area; the caller should look elsewhere.
+};
+
+struct AreaClaim {
+    ClaimResult result = ClaimResult::no_room;
+    std::uint32_t offset = 0;  // First claimed frame, relative to the area's base.
+};
+
+// Attempts before a busy area is given up. Conflicts come from a CPU that is between its claim
+// and its publish at the same marker, so a few retries usually see the marker move on.
+inline constexpr unsigned kMarkerAttempts = 8;
+
+// The fast path: claim n frames at the marker (aligned up) and move the marker past them.
+//
+// Frames skipped to reach the alignment stay free and outside the extent; the next
+// recalculation finds them. If the publish fails because only free_count or the limit changed
+// (a free elsewhere in the area), the publish is retried; if the marker moved, the claimed bits
+// are given back and the whole attempt starts again from the new state.
+inline AreaClaim claim_at_marker(Area& area, std::uint32_t frames, std::uint64_t alignment) {
+    for (unsigned attempt = 0; attempt < kMarkerAttempts; ++attempt) {
+        AreaState seen = area.load_state();
+        std::uint64_t start = aligned_offset(area.base_frame, seen.marker, alignment);
+        if (start + frames > seen.limit) {
+            return {ClaimResult::no_room, 0};
+        }
+        if (!bitmap::claim(area.free_bits, start, frames)) {
+            continue;  // Someone holds a bit in the extent: re-read the state and try again.
+        }
+        auto end = static_cast<std::uint16_t>(start + frames);
+        std::uint16_t marker_claimed_at = seen.marker;
+        for (;;) {
+            AreaState desired = seen.next();
+            desired.marker = end;
+            desired.free_count = static_cast<std::uint16_t>(seen.free_count - frames);
+            if (area.update_state(seen, desired)) {
+                return {ClaimResult::claimed, static_cast<std::uint32_t>(start)};
+            }
+            if (seen.marker != marker_claimed_at || end > seen.limit) {
+                break;
+            }
+        }
+        bitmap::unclaim(area.free_bits, start, frames);
+    }
+    return {ClaimResult::contended, 0};
+}
+
+// Accounts for n frames at `start` claimed outside the fast path: free_count drops by n, and
+// if the frames overlap the extent, the extent shrinks to the larger piece left beside them,
+// so that [marker, limit) again holds free frames only.
+inline void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_t frames) {
+    std::uint32_t end = start + frames;
+    AreaState seen = area.load_state();
+    for (;;) {
+        AreaState desired = seen.next();
+        desired.free_count = static_cast<std::uint16_t>(seen.free_count - frames);
+        if (start < seen.limit && end > seen.marker) {
+            std::uint32_t left = start > seen.marker ? start - seen.marker : 0;
+            std::uint32_t right = seen.limit > end ? seen.limit - end : 0;
+            if (left > 0 && left >= right) {
+                desired.limit = static_cast<std::uint16_t>(start);
+            } else if (right > 0) {
+                desired.marker = static_cast<std::uint16_t>(end);
+            } else {
+                desired.limit = desired.marker;
+            }
+        }
+        if (area.update_state(seen, desired)) {
+            return;
+        }
+    }
+}
+
+// The last resort: the first n free frames at the requested alignment anywhere in the area,
+// claimed directly. A run that another CPU takes between the search and the claim is skipped,
+// so this terminates; it fails only if no such run was free while it looked.
+inline AreaClaim claim_first_fit(Area& area, std::uint32_t frames, std::uint64_t alignment) {
+    std::size_t from = 0;
+    for (;;) {
+        std::size_t start = bitmap::first_fit(from, area.frames, frames, alignment, area.base_frame,
+                                              area.load_free_word());
+        if (start == bitmap::kNotFound) {
+            return {ClaimResult::no_room, 0};
+        }
+        if (bitmap::claim(area.free_bits, start, frames)) {
+            publish_claim_anywhere(area, static_cast<std::uint32_t>(start), frames);
+            return {ClaimResult::claimed, static_cast<std::uint32_t>(start)};
+        }
+        from = start + 1;
+    }
+}
+
+}  // namespace mm

@@ -1,0 +1,99 @@
+// Whole-area scans: the recalculation that puts a stale marker back at the start of the real
+// largest free run, the invariant check, and the 2 MiB fragmentation count.
+#pragma once
+
+#include <cstdint>
+
+#include "mm/allocator_area.hpp"
+#include "mm/allocator_types.hpp"
+#include "mm/bitmap_search.hpp"
+#include "mm/bitmap_words.hpp"
+
+namespace mm {
+
+// Attempts to publish a scan result before the area is left for the next recalculation. A
+// failed CAS means the area changed during the scan, and its result would be stale anyway.
+inline constexpr unsigned kRecalculationAttempts = 4;
+
+// Sets [marker, limit) to the largest free run. Called only under the recalculation lock, so
+// two recalculations never race; allocations and frees may. Returns whether the extent changed.
+//
+// The state is read (acquire) before the scan and replaced only by a CAS from that value, so a
+// scan overtaken by any published update is thrown away. Updates that are in flight (bits
+// changed, state not yet published) are harmless: a fast-path claim whose publish now fails
+// either keeps its bits (marker unchanged, still inside the new extent) or gives them back, and
+// a free publishes its delta on top of whatever we wrote.
+//
+// free_count is carried over, not replaced by a recount: an in-flight claim's bits are already
+// clear when we would count them, and its publish then subtracts them a second time. Keeping
+// free_count purely delta-maintained makes it exact at every quiescent point.
+inline bool recalculate_area(Area& area) {
+    for (unsigned attempt = 0; attempt < kRecalculationAttempts; ++attempt) {
+        AreaState seen = area.load_state();
+        if (seen.extent() == seen.free_frames()) {
+            return false;  // Every free frame is already in the extent: it is the largest run.
+        }
+        bitmap::BitRun run = bitmap::largest_set_run(area.frames, area.load_free_word());
+        AreaState desired = seen.next();
+        desired.marker = static_cast<std::uint16_t>(run.start);
+        desired.limit = static_cast<std::uint16_t>(run.start + run.length);
+        if (area.update_state(seen, desired)) {
+            area.recalculations.store(area.recalculations.load(std::memory_order_relaxed) + 1,
+                                      std::memory_order_relaxed);
+            return true;
+        }
+    }
+    return false;
+}
+
+// Free frames of this area that lie in entirely free, 2 MiB-aligned blocks of 512 frames.
+inline void count_free_huge_blocks(const Area& area, Fragmentation& into) {
+    std::uint64_t block = aligned_offset(area.base_frame, 0, kFramesPerHugeFrame);
+    for (; block + kFramesPerHugeFrame <= area.frames; block += kFramesPerHugeFrame) {
+        if (bitmap::all_set(block, kFramesPerHugeFrame, area.load_free_word())) {
+            into.free_huge_blocks += 1;
+            into.frames_in_free_huge_blocks += kFramesPerHugeFrame;
+        }
+    }
+}
+
+// Checks one area against its bitmap. Only meaningful when no allocation or free is running.
+inline InvariantReport check_area(const Area& area, std::uint32_t index) {
+    AreaState state = area.load_state();
+    if (area.frames == 0 || area.frames > kFramesPerArea) {
+        return InvariantReport::failure("area size out of range", index, kFramesPerArea,
+                                        area.frames);
+    }
+    if (state.marker > state.limit || state.limit > area.frames) {
+        return InvariantReport::failure("marker <= limit <= frames violated", index, state.limit,
+                                        state.marker);
+    }
+    auto load = area.load_free_word();
+    std::uint64_t recount = bitmap::count_set(0, area.frames, load);
+    if (recount != state.free_count) {
+        return InvariantReport::failure("free_count differs from the bitmap", index, recount,
+                                        state.free_count);
+    }
+    if (state.extent() > 0 && !bitmap::all_set(state.marker, state.extent(), load)) {
+        return InvariantReport::failure("allocated frame inside [marker, limit)", index,
+                                        state.marker, state.limit);
+    }
+    std::size_t tail_bits = area.bitmap_words() * bitmap::kBitsPerWord - area.frames;
+    if (tail_bits > 0 && !bitmap::all_clear(area.frames, tail_bits, load)) {
+        return InvariantReport::failure("bit past the area's frames is set", index, 0,
+                                        bitmap::count_set(area.frames, tail_bits, load));
+    }
+    if (area.poisoned_bits != nullptr) {
+        // Poison marks a freed, filled frame; a frame handed out must have lost it.
+        auto poisoned = bitmap::relaxed_loader(area.poisoned_bits);
+        for (std::size_t word = 0; word < area.bitmap_words(); ++word) {
+            if ((poisoned(word) & ~load(word)) != 0) {
+                return InvariantReport::failure("allocated frame still marked poisoned", index, 0,
+                                                word);
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace mm

@@ -1,0 +1,185 @@
+// The table of areas: cutting usable regions into areas, laying out all metadata in one
+// caller-provided buffer, and finding the area of a physical frame.
+//
+// Buffer layout (every piece 64-byte aligned):
+//
+//   | Area[0] ... Area[count-1] | bitmap 0 | bitmap 1 | ... | (debug fill: poison bitmaps) |
+//
+// The metadata is sized by the number of areas, that is by usable memory, never by the highest
+// address: QEMU reports a reserved region near 1 TiB even for a 128 MiB guest.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+
+#include "lib/result.hpp"
+#include "mm/allocator_area.hpp"
+#include "mm/allocator_types.hpp"
+#include "mm/frame.hpp"
+
+namespace mm {
+
+// Calls emit(base_frame, frames) for each area, in address order: each maximal run of usable
+// frames that stays inside one 32 MiB-aligned window. Touching regions merge, so areas never
+// contain holes and a fully usable 2 MiB block is always inside a single area.
+template <typename Emit>
+constexpr void for_each_area_run(std::span<const PhysRange> regions, Emit&& emit) {
+    std::uint64_t pending_base = 0;
+    std::uint64_t pending_frames = 0;
+    for (const PhysRange& region : regions) {
+        std::uint64_t frame = region.begin >> kFrameShift;
+        std::uint64_t last = region.end >> kFrameShift;
+        while (frame < last) {
+            std::uint64_t window = frame / kFramesPerArea;
+            std::uint64_t chunk_end = (window + 1) * kFramesPerArea;
+            if (chunk_end > last) {
+                chunk_end = last;
+            }
+            bool continues_pending = pending_frames > 0 && pending_base + pending_frames == frame &&
+                                     pending_base / kFramesPerArea == window;
+            if (continues_pending) {
+                pending_frames += chunk_end - frame;
+            } else {
+                if (pending_frames > 0) {
+                    emit(pending_base, pending_frames);
+                }
+                pending_base = frame;
+                pending_frames = chunk_end - frame;
+            }
+            frame = chunk_end;
+        }
+    }
+    if (pending_frames > 0) {
+        emit(pending_base, pending_frames);
+    }
+}
+
+// Sorted, disjoint, non-empty and 4 KiB aligned: what the region builder produces.
+constexpr bool regions_valid(std::span<const PhysRange> regions) {
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        const PhysRange& region = regions[i];
+        if (region.begin >= region.end || region.begin % kFrameSize != 0 ||
+            region.end % kFrameSize != 0) {
+            return false;
+        }
+        if (i > 0 && region.begin < regions[i - 1].end) {
+            return false;
+        }
+    }
+    return true;
+}
+
+class AreaTable {
+  public:
+    static constexpr std::size_t kAlignment = 64;
+
+    static constexpr std::size_t bitmap_bytes(std::uint64_t frames) {
+        std::size_t bytes = bitmap::words_for_bits(frames) * sizeof(bitmap::Word);
+        return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    }
+
+    static std::size_t metadata_bytes(std::span<const PhysRange> regions, bool with_poison) {
+        std::size_t total = 0;
+        for_each_area_run(regions, [&](std::uint64_t, std::uint64_t frames) {
+            total += sizeof(Area) + bitmap_bytes(frames) * (with_poison ? 2 : 1);
+        });
+        return total;
+    }
+
+    // Lays out and initialises every area: all frames free, marker 0, limit = frames, no owner.
+    lib::Status<InitError> init(std::span<const PhysRange> regions, void* buffer, std::size_t bytes,
+                                bool with_poison) {
+        areas_ = nullptr;
+        count_ = 0;
+        total_frames_ = 0;
+        if (!regions_valid(regions)) {
+            return lib::fail(InitError::invalid_regions);
+        }
+        std::size_t needed = metadata_bytes(regions, with_poison);
+        if (needed > bytes) {
+            return lib::fail(InitError::buffer_too_small);
+        }
+        if (reinterpret_cast<std::uintptr_t>(buffer) % kAlignment != 0) {
+            return lib::fail(InitError::buffer_misaligned);
+        }
+        std::uint64_t count = 0;
+        for_each_area_run(regions, [&](std::uint64_t, std::uint64_t) { ++count; });
+        if (count >= kNoArea) {
+            return lib::fail(InitError::too_many_areas);
+        }
+        auto* bytes_out = static_cast<unsigned char*>(buffer);
+        auto* areas = reinterpret_cast<Area*>(bytes_out);
+        unsigned char* next_bitmap = bytes_out + count * sizeof(Area);
+        std::uint32_t index = 0;
+        for_each_area_run(regions, [&](std::uint64_t base_frame, std::uint64_t frames) {
+            Area* area = new (&areas[index++]) Area();
+            area->base_frame = base_frame;
+            area->frames = static_cast<std::uint32_t>(frames);
+            area->state.store(AreaState{0, static_cast<std::uint16_t>(frames),
+                                        static_cast<std::uint16_t>(frames), 0}
+                                  .pack(),
+                              std::memory_order_relaxed);
+            area->free_bits = lay_out_bitmap(next_bitmap, frames, true);
+            if (with_poison) {
+                area->poisoned_bits = lay_out_bitmap(next_bitmap, frames, false);
+            }
+            total_frames_ += frames;
+        });
+        areas_ = areas;
+        count_ = index;
+        return {};
+    }
+
+    std::uint32_t count() const { return count_; }
+    std::uint64_t total_frames() const { return total_frames_; }
+    Area& operator[](std::uint32_t index) { return areas_[index]; }
+    const Area& operator[](std::uint32_t index) const { return areas_[index]; }
+
+    // The area holding physical frame `frame`, or kNoArea: a binary search over bases.
+    std::uint32_t find(std::uint64_t frame) const {
+        std::uint32_t low = 0;
+        std::uint32_t high = count_;  // The answer is the last area with base <= frame.
+        while (low < high) {
+            std::uint32_t middle = low + (high - low) / 2;
+            if (areas_[middle].base_frame <= frame) {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        if (low == 0) {
+            return kNoArea;
+        }
+        const Area& area = areas_[low - 1];
+        return frame - area.base_frame < area.frames ? low - 1 : kNoArea;
+    }
+
+  private:
+    // Places one bitmap at `cursor` and advances it. Free bitmaps start with `frames` set bits;
+    // the bits past `frames` (and padding words) are 0 forever, so they can never be claimed.
+    static bitmap::AtomicWord* lay_out_bitmap(unsigned char*& cursor, std::uint64_t frames,
+                                              bool all_free) {
+        auto* words = reinterpret_cast<bitmap::AtomicWord*>(cursor);
+        std::size_t word_count = bitmap_bytes(frames) / sizeof(bitmap::Word);
+        for (std::size_t i = 0; i < word_count; ++i) {
+            std::uint64_t first = i * bitmap::kBitsPerWord;
+            bitmap::Word value = 0;
+            if (all_free && first < frames) {
+                std::uint64_t in_word = frames - first;
+                value = in_word >= bitmap::kBitsPerWord ? ~bitmap::Word{0}
+                                                        : bitmap::bit_mask(0, in_word);
+            }
+            new (&words[i]) bitmap::AtomicWord(value);
+        }
+        cursor += bitmap_bytes(frames);
+        return words;
+    }
+
+    Area* areas_ = nullptr;
+    std::uint32_t count_ = 0;
+    std::uint64_t total_frames_ = 0;
+};
+
+}  // namespace mm

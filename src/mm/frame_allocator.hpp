@@ -1,0 +1,298 @@
+// The physical frame allocator: memory cut into areas of at most 32 MiB, each with a marker at
+// the start of its (believed) largest free extent; allocation takes frames at the marker and
+// moves it up in O(1); a recalculation puts stale markers right only when allocation runs out.
+// docs/DESIGN.md explains the design and answers the doubts about the original idea.
+//
+// THE SAFETY INVARIANT. The bitmap is the only truth. A frame is handed out only by an atomic
+// free->allocated transition of its bit (a compare-exchange that verifies the bits were free),
+// which exactly one CPU can win; a frame is freed only by an atomic allocated->free transition
+// that verifies the bits were allocated. Markers, limits, free counts, cursors and area
+// ownership are hints that affect speed, never safety.
+//
+// Usage: FrameAllocator<Platform> allocator; allocator.init(regions, buffer, bytes) with a
+// 64-byte aligned buffer of metadata_bytes(regions) bytes; then allocate()/free() from any CPU.
+// The allocator must not be re-entered on one CPU (see allocator_platform.hpp).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "lib/result.hpp"
+#include "mm/allocator_area.hpp"
+#include "mm/allocator_area_claim.hpp"
+#include "mm/allocator_area_release.hpp"
+#include "mm/allocator_area_scan.hpp"
+#include "mm/allocator_area_table.hpp"
+#include "mm/allocator_cursor.hpp"
+#include "mm/allocator_debug_fill.hpp"
+#include "mm/allocator_platform.hpp"
+#include "mm/allocator_types.hpp"
+#include "mm/frame.hpp"
+
+namespace mm {
+
+template <AllocatorPlatform P, bool kDebugFill = false, std::size_t kMaxCpus = kDefaultMaxCpus>
+class FrameAllocator {
+    static_assert(kMaxCpus > 0 && kMaxCpus < kNoOwner, "CPU indices must fit an owner field");
+
+  public:
+    FrameAllocator() = default;
+    FrameAllocator(const FrameAllocator&) = delete;
+    FrameAllocator& operator=(const FrameAllocator&) = delete;
+
+    // Bytes of metadata init() needs for these regions: per area a 64-byte descriptor and a
+    // 1 KiB bitmap (twice that with debug fill), about 34 KiB per GiB.
+    static std::size_t metadata_bytes(std::span<const PhysRange> regions) {
+        return AreaTable::metadata_bytes(regions, kDebugFill);
+    }
+
+    // Takes sorted, disjoint, 4 KiB aligned regions and a 64-byte aligned buffer of at least
+    // metadata_bytes(regions) bytes, which the allocator uses until it is re-initialised. All
+    // frames start free and every cursor starts without an area. Not thread-safe.
+    lib::Status<InitError> init(std::span<const PhysRange> regions, void* buffer,
+                                std::size_t bytes) {
+        for (CpuCursor& cursor : cursors_) {
+            cursor.reset();
+        }
+        shared_cursor_.reset();
+        recalculation_generation_.store(0, std::memory_order_relaxed);
+        return areas_.init(regions, buffer, bytes, kDebugFill);
+    }
+
+    // `frames` contiguous frames whose physical address is a multiple of align_frames frames.
+    // Errors: invalid_request (frames not in 1..8192, alignment not a power of two <= 8192),
+    // out_of_memory (no such run is free, after a recalculation and an exhaustive search).
+    lib::Result<PhysAddr, AllocError> allocate(std::size_t frames, std::size_t align_frames = 1);
+
+    // Frees `frames` frames starting at `address`. Errors: misaligned, invalid_size (0 or more
+    // than an area), outside_areas (not inside one area), not_allocated (a frame is already
+    // free; nothing changed — or, when two CPUs race to free the same frames, this CPU lost at
+    // least one word to the other and only the words it won were freed).
+    lib::Status<FreeError> free(PhysAddr address, std::size_t frames);
+
+    // Only while no CPU is inside the allocator. Leaving per_cpu mode gives up every area.
+    void set_mode(Mode mode);
+    Mode mode() const { return mode_.load(std::memory_order_relaxed); }
+
+    // Statistics: cheap reads of hints, exact at quiescent points.
+    Totals totals() const;
+    std::size_t area_count() const { return areas_.count(); }
+    AreaInfo area_info(std::size_t index) const;
+    CpuStats cpu_stats(unsigned cpu) const;
+    std::uint64_t recalculation_count() const {
+        return recalculation_generation_.load(std::memory_order_relaxed);
+    }
+    // Scans every bitmap: O(memory).
+    Fragmentation fragmentation() const;
+    // Recounts every bitmap and cross-checks areas and cursors. Valid only at quiescent points.
+    InvariantReport check_invariants() const;
+
+  private:
+    // Frames claimed somewhere: which area, at which offset. area == kNoArea: nothing.
+    struct Placement {
+        std::uint32_t area = kNoArea;
+        std::uint32_t offset = 0;
+    };
+
+    // Selecting and claiming in another area is retried this often before recalculating.
+    static constexpr unsigned kSelectionRounds = 4;
+    // Recalculations started by others are waited out this often before the last resort.
+    static constexpr unsigned kRecalculationPasses = 3;
+
+    // Power of two tested by hand: std::has_single_bit becomes a libgcc popcount call.
+    static constexpr bool request_valid(std::size_t frames, std::size_t alignment) {
+        bool power_of_two = alignment != 0 && (alignment & (alignment - 1)) == 0;
+        return frames >= 1 && frames <= kMaxAllocationFrames && power_of_two &&
+               alignment <= kMaxAlignmentFrames;
+    }
+
+    lib::Result<PhysAddr, AllocError> allocate_with(CpuCursor& cursor, CpuCursor& stats,
+                                                    unsigned cpu, std::size_t frames,
+                                                    std::size_t alignment, bool per_cpu) {
+        if (!request_valid(frames, alignment)) {
+            CpuCursor::add(stats.failed_allocations);
+            return lib::fail(AllocError::invalid_request);
+        }
+        auto count = static_cast<std::uint32_t>(frames);
+        std::uint32_t area = CpuCursor::get(cursor.area);
+        if (area < areas_.count()) {
+            AreaClaim claim = claim_at_marker(areas_[area], count, alignment);
+            if (claim.result == ClaimResult::claimed) {
+                return finish_allocation({area, claim.offset}, count, cpu, stats);
+            }
+        }
+        Placement placement = allocate_slow(cursor, stats, cpu, count, alignment, per_cpu);
+        if (placement.area == kNoArea) {
+            CpuCursor::add(stats.failed_allocations);
+            return lib::fail(AllocError::out_of_memory);
+        }
+        return finish_allocation(placement, count, cpu, stats);
+    }
+
+    // The cursor's area cannot serve: (a) claim an unowned area, (b) share an owned one,
+    // (c) recalculate, then (a)/(b) again, (d) exhaustive first fit. See docs/DESIGN.md.
+    Placement allocate_slow(CpuCursor& cursor, CpuCursor& stats, unsigned cpu, std::uint32_t frames,
+                            std::uint64_t alignment, bool per_cpu) {
+        for (unsigned pass = 0; pass < kRecalculationPasses; ++pass) {
+            std::uint64_t generation = recalculation_generation_.load(std::memory_order_acquire);
+            Placement placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+            if (placement.area != kNoArea) {
+                return placement;
+            }
+            if (!recalculate_unless_done(generation, stats)) {
+                continue;  // Someone else recalculated meanwhile: their result may fit us.
+            }
+            placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+            if (placement.area != kNoArea) {
+                return placement;
+            }
+            break;
+        }
+        return last_resort(stats, frames, alignment);
+    }
+
+    Placement claim_elsewhere(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
+                              std::uint32_t frames, std::uint64_t alignment, bool per_cpu) {
+        for (unsigned round = 0; round < kSelectionRounds; ++round) {
+            std::uint32_t area = select_area(cursor, stats, cpu, frames, alignment, per_cpu);
+            if (area == kNoArea) {
+                return {};
+            }
+            AreaClaim claim = claim_at_marker(areas_[area], frames, alignment);
+            if (claim.result == ClaimResult::claimed) {
+                return {area, claim.offset};
+            }
+        }
+        return {};
+    }
+
+    // Points the cursor at an area whose extent fits the request and returns it, or kNoArea.
+    // Per-CPU: prefer taking an unowned area (hand-over); else share the best owned one, which
+    // is how more CPUs than areas work. Global-lock mode never owns.
+    std::uint32_t select_area(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
+                              std::uint32_t frames, std::uint64_t alignment, bool per_cpu) {
+        if (per_cpu) {
+            for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
+                std::uint32_t candidate = best_fitting_area(frames, alignment, true);
+                if (candidate == kNoArea) {
+                    break;
+                }
+                std::uint32_t expected = kNoOwner;
+                if (areas_[candidate].owner.compare_exchange_strong(
+                        expected, cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                    move_cursor(cursor, candidate, true);
+                    CpuCursor::add(stats.area_claims);
+                    return candidate;
+                }
+            }
+        }
+        std::uint32_t candidate = best_fitting_area(frames, alignment, false);
+        if (candidate != kNoArea && candidate != CpuCursor::get(cursor.area)) {
+            move_cursor(cursor, candidate, false);
+            if (per_cpu) {
+                CpuCursor::add(stats.shares);
+            }
+        }
+        return candidate;
+    }
+
+    // The area with the most free frames among those whose extent fits, or kNoArea.
+    std::uint32_t best_fitting_area(std::uint32_t frames, std::uint64_t alignment,
+                                    bool unowned_only) const {
+        std::uint32_t best = kNoArea;
+        std::uint32_t best_free = 0;
+        for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+            const Area& area = areas_[index];
+            if (unowned_only && area.owner.load(std::memory_order_relaxed) != kNoOwner) {
+                continue;
+            }
+            AreaState state = area.load_state(std::memory_order_relaxed);
+            if (extent_fits(area, state, frames, alignment) &&
+                (best == kNoArea || state.free_frames() > best_free)) {
+                best = index;
+                best_free = state.free_frames();
+            }
+        }
+        return best;
+    }
+
+    // Releasing the old area is a release store: no CPU but its owner ever writes kNoOwner.
+    void move_cursor(CpuCursor& cursor, std::uint32_t to, bool owns) {
+        std::uint32_t from = CpuCursor::get(cursor.area);
+        if (CpuCursor::get(cursor.owns_area) != 0 && from != to) {
+            areas_[from].owner.store(kNoOwner, std::memory_order_release);
+        }
+        CpuCursor::set(cursor.area, to);
+        CpuCursor::set(cursor.owns_area, owns ? 1u : 0u);
+    }
+
+    // Recalculates every area unless the generation moved since `seen` (someone else just did:
+    // returns false). One lock serialises recalculations; allocations and frees never wait.
+    bool recalculate_unless_done(std::uint64_t seen, CpuCursor& stats) {
+        std::uint64_t spins = 0;
+        SpinCountingGuard<P> guard(recalculation_lock_, spins);
+        CpuCursor::add(stats.lock_spins, spins);
+        if (recalculation_generation_.load(std::memory_order_relaxed) != seen) {
+            return false;
+        }
+        for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+            recalculate_area(areas_[index]);
+        }
+        recalculation_generation_.fetch_add(1, std::memory_order_release);
+        CpuCursor::add(stats.recalculations);
+        return true;
+    }
+
+    // The last resort, under the recalculation lock: first fit over every bitmap. Catches
+    // requests that no single extent serves, such as aligned ones beside badly aligned extents.
+    Placement last_resort(CpuCursor& stats, std::uint32_t frames, std::uint64_t alignment) {
+        std::uint64_t spins = 0;
+        SpinCountingGuard<P> guard(recalculation_lock_, spins);
+        CpuCursor::add(stats.lock_spins, spins);
+        CpuCursor::add(stats.last_resort_searches);
+        for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+            Area& area = areas_[index];
+            if (area.load_state().free_frames() < frames) {
+                continue;
+            }
+            AreaClaim claim = claim_first_fit(area, frames, alignment);
+            if (claim.result == ClaimResult::claimed) {
+                return {index, claim.offset};
+            }
+        }
+        return {};
+    }
+
+    PhysAddr finish_allocation(Placement placement, std::uint32_t frames, unsigned cpu,
+                               CpuCursor& stats) {
+        const Area& area = areas_[placement.area];
+        if constexpr (kDebugFill) {
+            verify_claimed_frames<P>(area, placement.offset, frames, cpu);
+        }
+        CpuCursor::add(stats.allocations);
+        CpuCursor::add(stats.frames_allocated, frames);
+        return area.address_of(placement.offset);
+    }
+
+    lib::Status<FreeError> free_with(CpuCursor& stats, unsigned cpu, PhysAddr address,
+                                     std::size_t frames, bool per_cpu);
+
+    // Read on every call, written only by init and set_mode.
+    alignas(64) AreaTable areas_;
+    std::atomic<Mode> mode_{Mode::per_cpu};
+    // Written once per recalculation; kept off the lines every allocation reads.
+    alignas(64) std::atomic<std::uint64_t> recalculation_generation_{0};
+    alignas(64) typename P::Lock recalculation_lock_;
+    alignas(64) typename P::Lock global_lock_;
+    // The one cursor of global-lock mode, also used (under the global lock) by a CPU whose
+    // index is out of range, so that a bad index costs speed instead of memory safety.
+    CpuCursor shared_cursor_;
+    CpuCursor cursors_[kMaxCpus];
+};
+
+}  // namespace mm
+
+#include "mm/frame_allocator_entry.hpp"
+#include "mm/frame_allocator_stats.hpp"

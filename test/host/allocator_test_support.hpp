@@ -1,0 +1,127 @@
+// The host platform for the frame allocator's tests: a thread_local CPU index, std::mutex as
+// the lock, and fake physical memory (an aligned host buffer standing in for a physical range)
+// for the debug fill and for tests that write into the frames they get.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "mm/allocator_platform.hpp"
+#include "mm/frame.hpp"
+#include "mm/frame_allocator.hpp"
+
+namespace alloc_test {
+
+inline constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+inline constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+
+// std::mutex with the try_lock the allocator's spin-counting guard uses.
+class HostLock {
+  public:
+    void lock() { mutex_.lock(); }
+    void unlock() { mutex_.unlock(); }
+    bool try_lock() { return mutex_.try_lock(); }
+
+  private:
+    std::mutex mutex_;
+};
+
+struct UseAfterFree {
+    mm::PhysAddr frame;
+    std::size_t offset;
+    std::uint64_t found;
+    unsigned cpu;
+};
+
+// A stretch of host memory that plays the physical range [base, base + bytes).
+class FakeMemory {
+  public:
+    FakeMemory(mm::PhysAddr base, std::size_t bytes)
+        : base_(base),
+          bytes_(bytes),
+          host_(static_cast<unsigned char*>(std::aligned_alloc(mm::kFrameSize, bytes))) {
+        std::memset(host_, 0, bytes);
+    }
+    ~FakeMemory() { std::free(host_); }
+    FakeMemory(const FakeMemory&) = delete;
+    FakeMemory& operator=(const FakeMemory&) = delete;
+
+    bool contains(mm::PhysAddr address) const {
+        return address >= base_ && address - base_ < bytes_;
+    }
+    void* at(mm::PhysAddr address) const { return host_ + (address - base_); }
+    mm::PhysRange range() const { return {base_, base_ + bytes_}; }
+
+  private:
+    mm::PhysAddr base_;
+    std::size_t bytes_;
+    unsigned char* host_;
+};
+
+// Static state, as the Platform concept wants: tests set the fake memory and the CPU index of
+// each thread. Inline variables, so every test file shares one definition.
+struct HostPlatform {
+    using Lock = HostLock;
+
+    static inline thread_local unsigned current_cpu = 0;
+    static inline const FakeMemory* memory = nullptr;
+    static inline std::mutex reports_mutex;
+    static inline std::vector<UseAfterFree> reports;
+
+    static unsigned cpu_index() { return current_cpu; }
+    // Yield rather than spin: the host has fewer cores than the tests have threads.
+    static void relax() { std::this_thread::yield(); }
+    static void* phys_to_virt(mm::PhysAddr address) {
+        if (memory == nullptr || !memory->contains(address)) {
+            std::abort();  // The allocator touched memory it does not manage.
+        }
+        return memory->at(address);
+    }
+    static void report_use_after_free(mm::PhysAddr frame, std::size_t offset, std::uint64_t found,
+                                      unsigned cpu) {
+        std::lock_guard<std::mutex> guard(reports_mutex);
+        reports.push_back({frame, offset, found, cpu});
+    }
+    static std::vector<UseAfterFree> take_reports() {
+        std::lock_guard<std::mutex> guard(reports_mutex);
+        std::vector<UseAfterFree> taken;
+        taken.swap(reports);
+        return taken;
+    }
+};
+
+static_assert(mm::AllocatorPlatform<HostPlatform>);
+
+// An allocator together with its metadata buffer. The allocator holds 256 cursors of 128 bytes
+// each, so it lives on the heap (alignas(64) new is fine since C++17).
+template <bool kDebugFill = false>
+struct Harness {
+    using Allocator = mm::FrameAllocator<HostPlatform, kDebugFill>;
+
+    explicit Harness(std::vector<mm::PhysRange> regions_in) : regions(std::move(regions_in)) {
+        std::size_t bytes = Allocator::metadata_bytes(regions);
+        buffer_bytes = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;
+        buffer.reset(static_cast<unsigned char*>(std::aligned_alloc(64, buffer_bytes)));
+        allocator = std::make_unique<Allocator>();
+        init_ok = allocator->init(regions, buffer.get(), buffer_bytes).ok();
+    }
+
+    struct FreeDeleter {
+        void operator()(unsigned char* bytes) const { std::free(bytes); }
+    };
+
+    std::vector<mm::PhysRange> regions;
+    std::size_t buffer_bytes = 0;
+    std::unique_ptr<unsigned char, FreeDeleter> buffer;
+    std::unique_ptr<Allocator> allocator;
+    bool init_ok = false;
+};
+
+}  // namespace alloc_test
