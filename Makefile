@@ -9,6 +9,15 @@ MACHINE ?= pc
 # DEBUG_FILL=1 builds the kernel with the allocator's freed-frame fill pattern checks.
 DEBUG_FILL ?= 0
 
+# Quiet by default: one short line per step. `make V=1` prints the full commands.
+ifeq ($(V),1)
+Q :=
+say := @true
+else
+Q := @
+say := @echo
+endif
+
 CXX := g++
 CLANGXX := clang++
 LD := ld
@@ -79,14 +88,17 @@ kernel: $(KERNEL_ELF)
 
 $(BUILD)/kernel/%.o: src/%.cpp Makefile
 	@mkdir -p $(dir $@)
-	$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+	$(say) "  CXX     $<"
+	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.S.o: src/%.S Makefile
 	@mkdir -p $(dir $@)
-	$(CXX) $(KERNEL_ASFLAGS) -c $< -o $@
+	$(say) "  AS      $<"
+	$(Q)$(CXX) $(KERNEL_ASFLAGS) -c $< -o $@
 
 $(KERNEL_ELF): $(KERNEL_OBJ) src/boot/linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ)
+	$(say) "  LD      $@"
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ)
 
 # Demangled, address-sorted code symbols: the table the panic handler reads (a GRUB module).
 $(KERNEL_SYM): $(KERNEL_ELF)
@@ -99,6 +111,16 @@ $(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
 	cp $(KERNEL_SYM) iso/boot/kernel.sym
 	cp grub.cfg iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ iso 2> $(BUILD)/grub-mkrescue.log || (cat $(BUILD)/grub-mkrescue.log; exit 1)
+
+# The same kernel behind a GRUB menu that punches holes into the memory map (cutmem), for the
+# memory integration tests.
+CUTMEM_ISO := $(BUILD)/kernel-cutmem.iso
+$(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-cutmem.cfg
+	@mkdir -p $(BUILD)/iso-cutmem/boot/grub
+	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-cutmem/boot/
+	cp test/integration/grub-cutmem.cfg $(BUILD)/iso-cutmem/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-cutmem 2> $(BUILD)/grub-mkrescue-cutmem.log \
+	    || (cat $(BUILD)/grub-mkrescue-cutmem.log; exit 1)
 
 deps:
 	@tools/install-deps.sh
@@ -140,11 +162,13 @@ TSAN_TEST_OBJ := $(patsubst %.cpp,$(BUILD)/host-tsan/%.o,$(HOST_SRC) $(TSAN_TEST
 
 $(BUILD)/host-asan/%.o: %.cpp Makefile
 	@mkdir -p $(dir $@)
-	$(CXX) $(HOST_CXXFLAGS) $(ASAN_FLAGS) -c $< -o $@
+	$(say) "  CXX     $< (host, ASan+UBSan)"
+	$(Q)$(CXX) $(HOST_CXXFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
 $(BUILD)/host-tsan/%.o: %.cpp Makefile
 	@mkdir -p $(dir $@)
-	$(CXX) $(HOST_CXXFLAGS) $(TSAN_FLAGS) -c $< -o $@
+	$(say) "  CXX     $< (host, TSan)"
+	$(Q)$(CXX) $(HOST_CXXFLAGS) $(TSAN_FLAGS) -c $< -o $@
 
 $(BUILD)/host-tests: $(HOST_TEST_OBJ)
 	$(CXX) $(HOST_CXXFLAGS) $(ASAN_FLAGS) $^ -o $@
@@ -189,7 +213,7 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: ok"
 
-integration-test: $(ISO)
+integration-test: $(ISO) $(CUTMEM_ISO)
 	$(PYTHON) test/integration/run.py --iso $(ISO)
 
 # The harness's own tests, against a fake kernel: a harness that passes everything proves nothing.

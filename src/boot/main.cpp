@@ -7,11 +7,13 @@
 #include "boot/console.hpp"
 #include "boot/gdt.hpp"
 #include "boot/idt.hpp"
+#include "boot/memory_setup.hpp"
 #include "boot/paging.hpp"
 #include "boot/tsc.hpp"
 #include "boot/version.hpp"
 #include "shell/shell.hpp"
 #include "smp/percpu.hpp"
+#include "smp/smp_init.hpp"
 
 extern "C" void run_global_constructors();
 
@@ -42,6 +44,8 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
     kprint("paging: kernel page tables loaded; direct map covers {} of physical addresses\n",
            lib::Bytes{paging::direct_map_end()});
     load_symbol_table(boot);
+    memory_setup::init(boot);
+    smp::init(boot.parsed, memory_setup::trampoline_page());
 
     kprint("{} ready\n", kKernelName);
     shell::run();

@@ -16,6 +16,10 @@ struct Spec {
 
 // Parses the text between ':' and '}'; returns the position after '}' or nullptr if malformed.
 const char* parse_spec(const char* p, Spec& spec) {
+    if (*p == '#') {  // std::format's position; also accepted just before the type
+        spec.prefix = true;
+        ++p;
+    }
     if (*p == '0') {
         spec.zero_pad = true;
         ++p;

@@ -1,9 +1,10 @@
 // Type-safe formatted output for a kernel without libc: `format(sink, "{} frames at {:#x}", n, a)`.
 //
-// Placeholders are `{}` or `{:spec}` with spec = [fill-zero '0'][align '<' or '>'][width][type],
-// type one of d (decimal), x/X (hex), b (binary), c (character), p (pointer); '#' before the type
-// adds the 0x/0b prefix. `{{` prints a brace. Types are checked by the compiler through the
-// argument list, so a wrong type cannot read garbage the way printf's varargs can.
+// Placeholders are `{}` or `{:spec}` with spec = ['#'][fill-zero '0'][align '<' or
+// '>'][width][type], type one of d (decimal), x/X (hex), b (binary), c (character), p (pointer);
+// '#' (first, as in std::format, or just before the type) adds the 0x/0b prefix. `{{` prints a
+// brace. Types are checked by the compiler through the argument list, so a wrong type cannot read
+// garbage the way printf's varargs can.
 #pragma once
 
 #include <concepts>

@@ -7,7 +7,6 @@ namespace {
 
 PerCpu blocks[kMaxCpus];
 std::atomic<std::uint32_t> online_count{0};
-std::atomic<std::uint32_t> known_count{1};
 
 }  // namespace
 
@@ -18,10 +17,6 @@ PerCpu& cpu(std::uint32_t index) {
 std::uint32_t online_cpu_count() {
     return online_count.load(std::memory_order_acquire);
 }
-std::uint32_t known_cpu_count() {
-    return known_count.load(std::memory_order_acquire);
-}
-
 void install_per_cpu(PerCpu& block) {
     block.self = &block;
     cpu::write_msr(cpu::kMsrGsBase, reinterpret_cast<std::uint64_t>(&block));
@@ -30,10 +25,6 @@ void install_per_cpu(PerCpu& block) {
 void mark_online(PerCpu& block) {
     block.state.store(CpuState::online, std::memory_order_release);
     online_count.fetch_add(1, std::memory_order_acq_rel);
-}
-
-void set_known_cpu_count(std::uint32_t count) {
-    known_count.store(count, std::memory_order_release);
 }
 
 }  // namespace smp

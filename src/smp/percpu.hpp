@@ -20,8 +20,16 @@ struct alignas(64) PerCpu {
     std::atomic<CpuState> state;
     std::uint32_t reserved0;
     std::uint64_t tsc_at_online;
-    // Counted by the CPU's own interrupt handlers; read by others for `cpus`.
-    std::atomic<std::uint64_t> timer_ticks;
+    std::uint64_t double_fault_stack_top;
+
+    // Work hand-off (see idle.hpp): the caller writes the function and context, then publishes
+    // a new `work_posted` with release; the CPU runs it and answers with `work_done`.
+    using WorkFunction = void (*)(std::uint32_t cpu_index, void* context);
+    WorkFunction work_function;
+    void* work_context;
+    std::atomic<std::uint64_t> work_posted;
+    alignas(64) std::atomic<std::uint64_t> work_done;  // written by this CPU, polled by the caller
+    std::atomic<std::uint64_t> wakeups;                // IPIs received
 };
 
 // Read by hand-written assembly (GS-relative loads), so the offsets are part of the ABI.
@@ -46,9 +54,10 @@ inline std::uint32_t cpu_index() {
 // Storage for every CPU's block, indexed by CPU index.
 PerCpu& cpu(std::uint32_t index);
 std::uint32_t online_cpu_count();
-std::uint32_t known_cpu_count();
 
 // Points GS at this CPU's block; the first thing each CPU does in C++.
 void install_per_cpu(PerCpu& block);
+// Publishes that the CPU is up (release: its set-up is visible to whoever sees it online).
+void mark_online(PerCpu& block);
 
 }  // namespace smp

@@ -27,6 +27,7 @@ TEST_CASE("format: integers in decimal, hex and binary with padding") {
     CHECK(formatted("{:#x}", 255u) == "0xff");
     CHECK(formatted("{:016x}", 0xabcu) == "0000000000000abc");
     CHECK(formatted("{:010#x}", 0xabcu) == "0x00000abc");
+    CHECK(formatted("{:#014x}", 0x100000u) == "0x000000100000");
     CHECK(formatted("{:b}", 5u) == "101");
     CHECK(formatted("[{:5}]", 42) == "[   42]");
     CHECK(formatted("[{:<5}]", 42) == "[42   ]");

@@ -25,6 +25,9 @@ CRASHES = {
     "page-fault": ["page fault", re.compile(r"(?s)backtrace:.*crash_page_fault")],
     "divide": [re.compile(r"(?i)divide"), re.compile(r"(?s)backtrace:.*crash_divide_error")],
     "assert": ["assertion failed", re.compile(r"[\w./-]+\.(?:cpp|hpp|h|S):\d+")],
+    # The guard page below the boot stack turns an overflow into a fault that cannot push its
+    # frame; the double-fault handler runs on its own IST stack and reports it.
+    "stack-overflow": ["double fault", re.compile(r"(?s)backtrace:.*crash_stack_overflow")],
 }
 
 

@@ -1,0 +1,83 @@
+#include "smp/idle.hpp"
+
+#include "boot/console.hpp"
+#include "boot/cpu.hpp"
+#include "boot/gdt.hpp"
+#include "boot/idt.hpp"
+#include "boot/interrupt_frame.hpp"
+#include "boot/panic.hpp"
+#include "boot/tsc.hpp"
+#include "smp/local_apic.hpp"
+
+namespace smp {
+namespace {
+
+void on_wake_ipi(InterruptFrame&) {
+    this_cpu().wakeups.fetch_add(1, std::memory_order_relaxed);
+    lapic::end_of_interrupt();
+}
+
+void on_spurious(InterruptFrame&) {}  // spurious APIC interrupts take no EOI
+
+[[noreturn]] void idle_loop() {
+    PerCpu& self = this_cpu();
+    for (;;) {
+        // Interrupts off while looking, so a wake-up IPI cannot slip in between the check and
+        // the hlt: `sti; hlt` opens the interrupt window only once hlt has begun.
+        cpu::disable_interrupts();
+        std::uint64_t posted = self.work_posted.load(std::memory_order_acquire);
+        if (posted != self.work_done.load(std::memory_order_relaxed)) {
+            cpu::enable_interrupts();
+            self.work_function(self.index, self.work_context);
+            self.work_done.store(posted, std::memory_order_release);
+            continue;
+        }
+        asm volatile("sti; hlt" ::: "memory");
+    }
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void ap_main(std::uint32_t cpu_index) {
+    PerCpu& self = cpu(cpu_index);
+    install_per_cpu(self);
+    gdt::load_for_cpu(cpu_index, self.double_fault_stack_top);
+    idt::load();
+    lapic::enable_on_this_cpu();
+    if (lapic::id() != self.apic_id) {
+        kprint("smp: CPU {} reports APIC id {}, the MADT said {}\n", cpu_index, lapic::id(),
+               self.apic_id);
+        self.apic_id = lapic::id();
+    }
+    self.tsc_at_online = cpu::read_tsc();
+    mark_online(self);
+    idle_loop();
+}
+
+void init_work_dispatch() {
+    idt::set_handler(lapic::kWakeVector, on_wake_ipi);
+    idt::set_handler(lapic::kSpuriousVector, on_spurious);
+}
+
+void run_on_cpus(std::uint32_t cpu_count, PerCpu::WorkFunction function, void* context) {
+    ASSERT(cpu_index() == 0);
+    ASSERT(cpu_count >= 1 && cpu_count <= online_cpu_count());
+    std::uint64_t targets[kMaxCpus];
+    for (std::uint32_t i = 1; i < cpu_count; ++i) {
+        PerCpu& other = cpu(i);
+        other.work_function = function;
+        other.work_context = context;
+        targets[i] = other.work_posted.load(std::memory_order_relaxed) + 1;
+        // Release: the function and context are visible before the new generation is.
+        other.work_posted.store(targets[i], std::memory_order_release);
+        lapic::send_ipi(other.apic_id, lapic::kWakeVector);
+    }
+    function(0, context);
+    for (std::uint32_t i = 1; i < cpu_count; ++i) {
+        while (cpu(i).work_done.load(std::memory_order_acquire) != targets[i]) {
+            cpu::pause();
+        }
+    }
+}
+
+}  // namespace smp
