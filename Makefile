@@ -81,7 +81,7 @@ KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest bench
+        fuzz integration-test integration-selftest test-smp-255 bench
 
 all: kernel
 kernel: $(KERNEL_ELF)
@@ -215,6 +215,10 @@ format-check:
 
 integration-test: $(ISO) $(CUTMEM_ISO)
 	$(PYTHON) test/integration/run.py --iso $(ISO)
+
+# Long runs, not in `make test`: 255 CPUs under TCG take tens of seconds to start.
+test-smp-255: $(ISO)
+	$(PYTHON) test/integration/run.py --iso $(ISO) --tests-dir test/integration/long -k 255
 
 # The harness's own tests, against a fake kernel: a harness that passes everything proves nothing.
 integration-selftest:

@@ -1,0 +1,52 @@
+// `cpus`: every CPU, its state and what the allocator's per-CPU statistics say about it.
+#include "boot/console.hpp"
+#include "boot/kernel_memory.hpp"
+#include "shell/command.hpp"
+#include "smp/percpu.hpp"
+#include "smp/smp_init.hpp"
+
+namespace shell {
+namespace {
+
+const char* state_name(smp::CpuState state) {
+    switch (state) {
+        case smp::CpuState::offline:
+            return "offline";
+        case smp::CpuState::starting:
+            return "starting";
+        case smp::CpuState::online:
+            return "online";
+        case smp::CpuState::failed:
+            return "failed";
+    }
+    return "?";
+}
+
+void run_cpus(Args&) {
+    const smp::SmpReport& report = smp::report();
+    kprint("{} CPUs online ({} in the MADT, {} enabled, {} failed to start, {} over the limit)\n",
+           smp::online_cpu_count(), report.listed, report.enabled, report.failed, report.ignored);
+    kprint("{:>4} {:>7} {:<8} {:>6} {:>10} {:>10} {:>8} {:>7} {:>7} {:>8}\n", "cpu", "apic",
+           "state", "area", "allocs", "frees", "remote", "claims", "recalc", "wakeups");
+    for (std::uint32_t i = 0; i < smp::online_cpu_count(); ++i) {
+        smp::PerCpu& c = smp::cpu(i);
+        mm::CpuStats s = kmem::allocator().cpu_stats(i);
+        char area[16];
+        if (s.area == mm::kNoArea) {
+            lib::format_to(area, sizeof(area), "-");
+        } else {
+            lib::format_to(area, sizeof(area), "{}{}", s.area, s.owns_area ? "" : "*");
+        }
+        kprint("{:>4} {:>7} {:<8} {:>6} {:>10} {:>10} {:>8} {:>7} {:>7} {:>8}\n", i, c.apic_id,
+               state_name(c.state.load(std::memory_order_acquire)), area, s.allocations, s.frees,
+               s.remote_frees, s.area_claims, s.recalculations,
+               c.wakeups.load(std::memory_order_relaxed));
+    }
+    kprint("area: the CPU's allocation cursor (* = shared with its owner, not owned)\n");
+}
+
+REGISTER_COMMAND("cpus", "", "every CPU: APIC id, state, allocator area and counters", nullptr, 0,
+                 run_cpus);
+
+}  // namespace
+}  // namespace shell
