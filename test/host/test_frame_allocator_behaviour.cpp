@@ -1,0 +1,346 @@
+// The frame allocator's specific behaviours, one at a time: exhaustion, recalculation, the
+// marker moving back on a free below it, refused requests that change nothing, alignment,
+// fragmentation figures, statistics and modes.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "allocator_test_support.hpp"
+#include "mm/frame_allocator.hpp"
+
+namespace {
+
+using alloc_test::Harness;
+using alloc_test::HostPlatform;
+using alloc_test::kMiB;
+using mm::PhysAddr;
+
+using Allocator = Harness<>::Allocator;
+
+PhysAddr must_allocate(Allocator& allocator, std::size_t frames, std::size_t alignment = 1) {
+    lib::Result<PhysAddr, mm::AllocError> result = allocator.allocate(frames, alignment);
+    REQUIRE(result.ok());
+    return result.value();
+}
+
+void must_free(Allocator& allocator, PhysAddr address, std::size_t frames) {
+    REQUIRE(allocator.free(address, frames).ok());
+    mm::InvariantReport report = allocator.check_invariants();
+    INFO(report.what);
+    REQUIRE(report.ok);
+}
+
+// Everything a refused call must leave untouched.
+struct Snapshot {
+    mm::Totals totals;
+    std::vector<mm::AreaInfo> areas;
+
+    explicit Snapshot(const Allocator& allocator) : totals(allocator.totals()) {
+        for (std::size_t i = 0; i < allocator.area_count(); ++i) {
+            areas.push_back(allocator.area_info(i));
+        }
+    }
+    bool operator==(const Snapshot& other) const {
+        if (totals.free_frames != other.totals.free_frames || areas.size() != other.areas.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < areas.size(); ++i) {
+            const mm::AreaInfo& a = areas[i];
+            const mm::AreaInfo& b = other.areas[i];
+            if (a.free != b.free || a.marker != b.marker || a.limit != b.limit ||
+                a.owner != b.owner || a.recalculations != b.recalculations) {
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
+void check_free_refused(Allocator& allocator, PhysAddr address, std::size_t frames,
+                        mm::FreeError expected) {
+    Snapshot before(allocator);
+    lib::Status<mm::FreeError> status = allocator.free(address, frames);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error() == expected);
+    CHECK(Snapshot(allocator) == before);
+    CHECK(allocator.check_invariants().ok);
+}
+
+}  // namespace
+
+TEST_CASE("frame allocator: exhaustion hands out every frame once, then fails cleanly") {
+    HostPlatform::current_cpu = 0;
+    Harness<> harness({{0, 32 * kMiB}, {40 * kMiB, 48 * kMiB}, {70 * kMiB, 70 * kMiB + 0x3000}});
+    Allocator& allocator = *harness.allocator;
+    const std::uint64_t total = allocator.totals().total_frames;
+    REQUIRE(total == 8192 + 2048 + 3);
+    std::set<PhysAddr> seen;
+    for (;;) {
+        lib::Result<PhysAddr, mm::AllocError> frame = allocator.allocate(1);
+        if (!frame.ok()) {
+            CHECK(frame.error() == mm::AllocError::out_of_memory);
+            break;
+        }
+        REQUIRE(seen.insert(frame.value()).second);
+    }
+    CHECK(seen.size() == total);
+    CHECK(allocator.totals().free_frames == 0);
+    REQUIRE(allocator.check_invariants().ok);
+
+    Snapshot exhausted(allocator);
+    for (std::size_t frames : {1, 2, 512}) {
+        lib::Result<PhysAddr, mm::AllocError> more = allocator.allocate(frames, frames);
+        REQUIRE_FALSE(more.ok());
+        CHECK(more.error() == mm::AllocError::out_of_memory);
+    }
+    CHECK(Snapshot(allocator).totals.free_frames == 0);
+    CHECK(allocator.cpu_stats(0).failed_allocations == 4);
+    CHECK(allocator.check_invariants().ok);
+
+    // Freeing one frame makes exactly one allocation succeed, and it is that frame.
+    const PhysAddr freed = 40 * kMiB + 77 * mm::kFrameSize;
+    must_free(allocator, freed, 1);
+    CHECK(must_allocate(allocator, 1) == freed);
+    CHECK_FALSE(allocator.allocate(1).ok());
+    CHECK(allocator.check_invariants().ok);
+}
+
+TEST_CASE("frame allocator: a stale marker is recalculated when allocation runs out") {
+    HostPlatform::current_cpu = 0;
+    Harness<> harness({{0, 32 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    std::vector<PhysAddr> blocks;
+    for (int i = 0; i < 16; ++i) {
+        blocks.push_back(must_allocate(allocator, 512));
+        CHECK(blocks.back() == static_cast<PhysAddr>(i) * 512 * mm::kFrameSize);
+    }
+    CHECK(allocator.area_info(0).marker == 8192);
+    // Two blocks in the middle come back: the marker does not see them.
+    must_free(allocator, blocks[5], 512);
+    must_free(allocator, blocks[6], 512);
+    CHECK(allocator.area_info(0).marker == 8192);
+    CHECK(allocator.area_info(0).free == 1024);
+    std::uint64_t recalculations = allocator.recalculation_count();
+
+    // Only a recalculation finds them; the marker then sits at their start.
+    CHECK(must_allocate(allocator, 1000) == blocks[5]);
+    CHECK(allocator.recalculation_count() == recalculations + 1);
+    CHECK(allocator.area_info(0).recalculations == 1);
+    CHECK(allocator.cpu_stats(0).recalculations == 1);
+    CHECK(allocator.area_info(0).marker == 5 * 512 + 1000);
+    CHECK(allocator.area_info(0).limit == 7 * 512);
+    // The rest of the extent is served at the marker without another recalculation.
+    CHECK(must_allocate(allocator, 24) == blocks[5] + 1000 * mm::kFrameSize);
+    CHECK(allocator.recalculation_count() == recalculations + 1);
+    CHECK(allocator.check_invariants().ok);
+}
+
+TEST_CASE(
+    "frame allocator: a free right below the marker moves it back, one at the limit extends") {
+    HostPlatform::current_cpu = 0;
+    Harness<> harness({{0, 32 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    PhysAddr first = must_allocate(allocator, 10);
+    CHECK(allocator.area_info(0).marker == 10);
+    must_free(allocator, first + 5 * mm::kFrameSize, 5);
+    CHECK(allocator.area_info(0).marker == 5);
+    CHECK(must_allocate(allocator, 5) == first + 5 * mm::kFrameSize);  // reused at once
+    must_free(allocator, first + 5 * mm::kFrameSize, 5);
+    must_free(allocator, first, 5);
+    CHECK(allocator.area_info(0).marker == 0);
+    CHECK(allocator.area_info(0).limit == 8192);
+
+    // Fill the area, free the tail's neighbour below the marker... then the limit case:
+    // after a recalculation, a free that starts at the limit extends the extent upwards.
+    std::vector<PhysAddr> blocks;
+    for (int i = 0; i < 16; ++i) {
+        blocks.push_back(must_allocate(allocator, 512));
+    }
+    must_free(allocator, blocks[2], 512);
+    CHECK(must_allocate(allocator, 100) == blocks[2]);  // recalculated: extent [1124, 1536)
+    CHECK(allocator.area_info(0).limit == 3 * 512);
+    must_free(allocator, blocks[3], 512);
+    CHECK(allocator.area_info(0).limit == 4 * 512);
+    CHECK(allocator.area_info(0).marker == 2 * 512 + 100);
+}
+
+TEST_CASE("frame allocator: refused frees change nothing") {
+    HostPlatform::current_cpu = 0;
+    // Two adjacent areas (one region across 32 MiB) and a hole before the third.
+    Harness<> harness({{16 * kMiB, 48 * kMiB}, {60 * kMiB, 64 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    REQUIRE(allocator.area_count() == 3);
+    PhysAddr block = must_allocate(allocator, 64);
+    // A run that straddles the 32 MiB boundary between area 0 and area 1.
+    std::vector<PhysAddr> held;
+    while (true) {
+        PhysAddr frame = must_allocate(allocator, 512);
+        held.push_back(frame);
+        if (frame >= 32 * kMiB) {
+            break;
+        }
+    }
+    using mm::FreeError;
+    check_free_refused(allocator, block + 1, 1, FreeError::misaligned);
+    check_free_refused(allocator, block + 2048, 2, FreeError::misaligned);
+    check_free_refused(allocator, block, 0, FreeError::invalid_size);
+    check_free_refused(allocator, block, mm::kFramesPerArea + 1, FreeError::invalid_size);
+    check_free_refused(allocator, 8 * kMiB, 1, FreeError::outside_areas);   // below all areas
+    check_free_refused(allocator, 50 * kMiB, 1, FreeError::outside_areas);  // in the hole
+    check_free_refused(allocator, 64 * kMiB, 1, FreeError::outside_areas);  // past the end
+    check_free_refused(allocator, 0xfd00000000, 1, FreeError::outside_areas);
+    check_free_refused(allocator, 32 * kMiB - mm::kFrameSize, 2, FreeError::outside_areas);
+    check_free_refused(allocator, 64 * kMiB - mm::kFrameSize, 2, FreeError::outside_areas);
+
+    // Double frees: all of it free already, or only one frame of it.
+    must_free(allocator, block, 64);
+    check_free_refused(allocator, block, 64, FreeError::not_allocated);
+    check_free_refused(allocator, block, 1, FreeError::not_allocated);
+    PhysAddr again = must_allocate(allocator, 64);
+    must_free(allocator, again + 63 * mm::kFrameSize, 1);
+    check_free_refused(allocator, again, 64, FreeError::not_allocated);
+    // Frames never handed out are free: freeing them is a double free too.
+    check_free_refused(allocator, 62 * kMiB, 4, FreeError::not_allocated);
+    CHECK(allocator.cpu_stats(0).rejected_frees == 14);
+}
+
+TEST_CASE("frame allocator: invalid requests are refused and change nothing") {
+    HostPlatform::current_cpu = 0;
+    Harness<> harness({{0, 64 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    must_allocate(allocator, 3);
+    Snapshot before(allocator);
+    const std::pair<std::size_t, std::size_t> bad[] = {
+        {0, 1}, {8193, 1}, {1, 0}, {1, 3}, {4, 48}, {1, 16384}, {~std::size_t{0}, 1}};
+    for (auto [frames, alignment] : bad) {
+        lib::Result<PhysAddr, mm::AllocError> result = allocator.allocate(frames, alignment);
+        REQUIRE_FALSE(result.ok());
+        CHECK(result.error() == mm::AllocError::invalid_request);
+    }
+    CHECK(Snapshot(allocator) == before);
+    CHECK(allocator.check_invariants().ok);
+    // The largest valid request: a whole area, aligned to the area size.
+    PhysAddr whole = must_allocate(allocator, 8192, 8192);
+    CHECK(whole == 32 * kMiB);
+}
+
+TEST_CASE("frame allocator: alignment applies to physical addresses") {
+    HostPlatform::current_cpu = 0;
+    // The region starts 20 KiB past 1 MiB: bitmap positions are not physical alignment.
+    Harness<> harness({{0x105000, 40 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    std::vector<std::pair<PhysAddr, std::size_t>> held;
+    for (std::size_t frames : {1, 7, 512, 100, 512, 3}) {
+        PhysAddr huge = must_allocate(allocator, frames, mm::kFramesPerHugeFrame);
+        CHECK(huge % mm::kHugeFrameSize == 0);
+        held.push_back({huge, frames});
+        PhysAddr odd = must_allocate(allocator, 1);  // misalign the marker again
+        held.push_back({odd, 1});
+        PhysAddr sixteen = must_allocate(allocator, 5, 16);
+        CHECK(sixteen % (16 * mm::kFrameSize) == 0);
+        held.push_back({sixteen, 5});
+    }
+    CHECK(allocator.check_invariants().ok);
+    for (auto [address, frames] : held) {
+        must_free(allocator, address, frames);
+    }
+    CHECK(allocator.totals().allocated_frames == 0);
+}
+
+TEST_CASE("frame allocator: fragmentation counts free frames in whole free 2 MiB blocks") {
+    HostPlatform::current_cpu = 0;
+    SUBCASE("all free, aligned area") {
+        Harness<> harness({{0, 32 * kMiB}});
+        mm::Fragmentation f = harness.allocator->fragmentation();
+        CHECK(f.free_frames == 8192);
+        CHECK(f.free_huge_blocks == 16);
+        CHECK(f.frames_in_free_huge_blocks == 8192);
+        CHECK(f.huge_block_share_per_mille() == 1000);
+    }
+    SUBCASE("one frame taken in every 2 MiB block") {
+        Harness<> harness({{0, 32 * kMiB}});
+        Allocator& allocator = *harness.allocator;
+        for (int block = 0; block < 16; ++block) {
+            must_allocate(allocator, 1);
+            must_allocate(allocator, 511);
+        }
+        for (int block = 0; block < 16; ++block) {
+            must_free(allocator, (static_cast<PhysAddr>(block) * 512 + 1) * mm::kFrameSize, 511);
+        }
+        mm::Fragmentation f = allocator.fragmentation();
+        CHECK(f.free_frames == 16 * 511);
+        CHECK(f.free_huge_blocks == 0);
+        CHECK(f.huge_block_share_per_mille() == 0);
+    }
+    SUBCASE("an unaligned region holds fewer whole blocks than its size suggests") {
+        Harness<> harness({{1 * kMiB, 9 * kMiB}});  // 2048 frames, blocks at 2, 4 and 6 MiB
+        mm::Fragmentation f = harness.allocator->fragmentation();
+        CHECK(f.free_frames == 2048);
+        CHECK(f.free_huge_blocks == 3);
+        CHECK(f.huge_block_share_per_mille() == 750);
+    }
+}
+
+TEST_CASE("frame allocator: per-CPU statistics, hand-over and remote frees") {
+    Harness<> harness({{0, 64 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    HostPlatform::current_cpu = 1;
+    PhysAddr on_one = must_allocate(allocator, 4);
+    HostPlatform::current_cpu = 2;
+    PhysAddr on_two = must_allocate(allocator, 8);
+    // Each CPU took its own area.
+    CHECK(allocator.area_info(on_one / mm::kAreaBytes).owner == 1);
+    CHECK(allocator.area_info(on_two / mm::kAreaBytes).owner == 2);
+    CHECK(on_one / mm::kAreaBytes != on_two / mm::kAreaBytes);
+    // CPU 2 frees CPU 1's frames: a remote free.
+    must_free(allocator, on_one, 4);
+    mm::CpuStats two = allocator.cpu_stats(2);
+    CHECK(two.allocations == 1);
+    CHECK(two.frames_allocated == 8);
+    CHECK(two.frees == 1);
+    CHECK(two.remote_frees == 1);
+    CHECK(two.frames_freed == 4);
+    CHECK(two.area_claims == 1);
+    CHECK(two.owns_area);
+    // A third CPU finds no unowned area left and shares one.
+    HostPlatform::current_cpu = 3;
+    must_allocate(allocator, 1);
+    mm::CpuStats three = allocator.cpu_stats(3);
+    CHECK(three.shares == 1);
+    CHECK(three.area_claims == 0);
+    CHECK_FALSE(three.owns_area);
+    CHECK(allocator.check_invariants().ok);
+    // A CPU index beyond the cursors still works, through the global lock.
+    HostPlatform::current_cpu = 100000;
+    PhysAddr far = must_allocate(allocator, 2);
+    must_free(allocator, far, 2);
+    HostPlatform::current_cpu = 0;
+}
+
+TEST_CASE("frame allocator: switching modes while quiescent") {
+    HostPlatform::current_cpu = 0;
+    Harness<> harness({{0, 96 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    std::vector<PhysAddr> held;
+    for (unsigned cpu = 0; cpu < 3; ++cpu) {
+        HostPlatform::current_cpu = cpu;
+        held.push_back(must_allocate(allocator, 16));
+    }
+    allocator.set_mode(mm::Mode::global_lock);
+    CHECK(allocator.mode() == mm::Mode::global_lock);
+    for (std::size_t i = 0; i < allocator.area_count(); ++i) {
+        CHECK(allocator.area_info(i).owner == mm::kNoOwner);
+    }
+    REQUIRE(allocator.check_invariants().ok);
+    held.push_back(must_allocate(allocator, 16));
+    CHECK(allocator.area_info(held.back() / mm::kAreaBytes).owner == mm::kNoOwner);
+    allocator.set_mode(mm::Mode::per_cpu);
+    held.push_back(must_allocate(allocator, 16));
+    for (PhysAddr address : held) {
+        must_free(allocator, address, 16);
+    }
+    CHECK(allocator.totals().allocated_frames == 0);
+    HostPlatform::current_cpu = 0;
+}

@@ -1,0 +1,175 @@
+// How the frame allocator cuts usable regions into areas, sizes and lays out its metadata, and
+// refuses what it cannot manage.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "allocator_test_support.hpp"
+#include "mm/frame_allocator.hpp"
+
+namespace {
+
+using alloc_test::Harness;
+using alloc_test::kGiB;
+using alloc_test::kMiB;
+using mm::PhysRange;
+
+struct ExpectedArea {
+    std::uint64_t base;
+    std::uint32_t frames;
+};
+
+// Every area as expected, all free with marker 0 and limit = frames, invariants ok.
+void check_layout(Harness<>& harness, const std::vector<ExpectedArea>& expected) {
+    REQUIRE(harness.init_ok);
+    auto& allocator = *harness.allocator;
+    REQUIRE(allocator.area_count() == expected.size());
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        mm::AreaInfo info = allocator.area_info(i);
+        INFO("area " << i);
+        CHECK(info.base == expected[i].base);
+        CHECK(info.frames == expected[i].frames);
+        CHECK(info.free == expected[i].frames);
+        CHECK(info.marker == 0);
+        CHECK(info.limit == expected[i].frames);
+        CHECK(info.owner == mm::kNoOwner);
+        // No area crosses a 32 MiB boundary.
+        CHECK(info.base / mm::kAreaBytes ==
+              (info.base + std::uint64_t{info.frames} * mm::kFrameSize - 1) / mm::kAreaBytes);
+        total += expected[i].frames;
+    }
+    CHECK(allocator.totals().total_frames == total);
+    CHECK(allocator.totals().free_frames == total);
+    CHECK(allocator.totals().allocated_frames == 0);
+    mm::InvariantReport report = allocator.check_invariants();
+    INFO(report.what);
+    CHECK(report.ok);
+}
+
+alignas(64) unsigned char init_buffer[4 * (64 + 1024)];
+
+std::uint64_t usable_bytes(const std::vector<PhysRange>& regions) {
+    std::uint64_t total = 0;
+    for (const PhysRange& region : regions) {
+        total += region.size();
+    }
+    return total;
+}
+
+}  // namespace
+
+TEST_CASE("frame allocator layout: one aligned region becomes whole areas") {
+    Harness<> harness({{0, 128 * kMiB}});
+    check_layout(harness, {{0, 8192}, {32 * kMiB, 8192}, {64 * kMiB, 8192}, {96 * kMiB, 8192}});
+}
+
+TEST_CASE("frame allocator layout: regions are cut at every 32 MiB boundary") {
+    Harness<> harness({{30 * kMiB, 70 * kMiB}});
+    check_layout(harness, {{30 * kMiB, 512}, {32 * kMiB, 8192}, {64 * kMiB, 1536}});
+}
+
+TEST_CASE("frame allocator layout: tiny regions, holes and touching regions") {
+    // Touching regions merge into one area; a hole starts a new one; 1-frame areas work.
+    Harness<> harness({{0x1000, 0x2000},
+                       {0x5000, 0x7000},
+                       {0x7000, 0x9000},
+                       {0x100000, 0x9f0000},
+                       {33 * kMiB, 33 * kMiB + 0x1000}});
+    check_layout(harness, {{0x1000, 1}, {0x5000, 4}, {0x100000, 0x8f0}, {33 * kMiB, 1}});
+}
+
+TEST_CASE("frame allocator layout: regions above 4 GiB and near 1 TiB cost only their size") {
+    std::vector<PhysRange> regions = {{0x100000, 0x7fe0000},
+                                      {4 * kGiB, 4 * kGiB + 40 * kMiB},
+                                      {0xfd00000000, 0xfd00000000 + 16 * kMiB}};
+    Harness<> harness(regions);
+    check_layout(harness, {{0x100000, 7936},
+                           {32 * kMiB, 8192},
+                           {64 * kMiB, 8192},
+                           {96 * kMiB, 8160},
+                           {4 * kGiB, 8192},
+                           {4 * kGiB + 32 * kMiB, 2048},
+                           {0xfd00000000, 4096}});
+    // Metadata follows the usable memory, not the highest address (1 TiB would need 32 MiB).
+    CHECK(Harness<>::Allocator::metadata_bytes(regions) < 16 * 1024);
+    // Frames at 1 TiB are handed out and taken back like any other: take everything in
+    // 2048-frame blocks, and every block lies inside a region.
+    auto& allocator = *harness.allocator;
+    alloc_test::HostPlatform::current_cpu = 0;
+    std::vector<mm::PhysAddr> blocks;
+    for (;;) {
+        lib::Result<mm::PhysAddr, mm::AllocError> block = allocator.allocate(2048);
+        if (!block.ok()) {
+            CHECK(block.error() == mm::AllocError::out_of_memory);
+            break;
+        }
+        bool inside = false;
+        for (const PhysRange& region : regions) {
+            inside |= block.value() >= region.begin &&
+                      block.value() + 2048 * mm::kFrameSize <= region.end;
+        }
+        CHECK(inside);
+        blocks.push_back(block.value());
+    }
+    CHECK(std::find(blocks.begin(), blocks.end(), mm::PhysAddr{0xfd00000000}) != blocks.end());
+    CHECK(std::find(blocks.begin(), blocks.end(), mm::PhysAddr{0xfd00000000 + 8 * kMiB}) !=
+          blocks.end());
+    for (mm::PhysAddr block : blocks) {
+        CHECK(allocator.free(block, 2048).ok());
+    }
+    CHECK(allocator.totals().free_frames == allocator.totals().total_frames);
+    CHECK(allocator.check_invariants().ok);
+}
+
+TEST_CASE("frame allocator layout: metadata stays within 40 KiB per GiB") {
+    const std::vector<std::vector<PhysRange>> layouts = {
+        {{0, 1 * kGiB}},
+        {{0, 16 * kGiB}},
+        {{0x1000, 0x9f000}, {0x100000, 0x1ffe0000}},                        // QEMU, 512 MiB
+        {{0x1000, 0x9f000}, {0x100000, 0xbffe0000}, {4 * kGiB, 6 * kGiB}},  // QEMU, 5 GiB
+    };
+    for (const std::vector<PhysRange>& regions : layouts) {
+        std::uint64_t bytes = Harness<>::Allocator::metadata_bytes(regions);
+        double per_gib = static_cast<double>(bytes) /
+                         (static_cast<double>(usable_bytes(regions)) / static_cast<double>(kGiB));
+        INFO("metadata " << bytes << " bytes, " << per_gib << " per GiB");
+        CHECK(per_gib <= 40.0 * 1024);
+    }
+    // Exactly: 32 areas x (64-byte descriptor + 1 KiB bitmap) per GiB.
+    std::vector<PhysRange> one_gib = {{0, kGiB}};
+    CHECK(Harness<>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 1024));
+    // Debug fill adds a poison bitmap per area.
+    CHECK(Harness<true>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 2 * 1024));
+}
+
+TEST_CASE("frame allocator layout: init refuses bad regions and bad buffers") {
+    using Allocator = Harness<>::Allocator;
+    auto allocator = std::make_unique<Allocator>();
+    auto init = [&](std::vector<PhysRange> regions, void* at = init_buffer,
+                    std::size_t bytes = sizeof(init_buffer)) {
+        lib::Status<mm::InitError> status = allocator->init(regions, at, bytes);
+        return status.ok() ? -1 : static_cast<int>(status.error());
+    };
+    const int invalid = static_cast<int>(mm::InitError::invalid_regions);
+    CHECK(init({{0x2000, 0x3000}, {0x1000, 0x2000}}) == invalid);  // unsorted
+    CHECK(init({{0x1000, 0x3000}, {0x2000, 0x4000}}) == invalid);  // overlapping
+    CHECK(init({{0x1800, 0x3000}}) == invalid);                    // misaligned start
+    CHECK(init({{0x1000, 0x2800}}) == invalid);                    // misaligned end
+    CHECK(init({{0x1000, 0x1000}}) == invalid);                    // empty
+    CHECK(init({{0, 64 * kMiB}}, init_buffer, 100) ==
+          static_cast<int>(mm::InitError::buffer_too_small));
+    CHECK(init({{0, 4 * kMiB}}, init_buffer + 8) ==
+          static_cast<int>(mm::InitError::buffer_misaligned));
+    CHECK(init({{0, 128 * kMiB}}) == -1);
+    CHECK(allocator->area_count() == 4);
+    // No regions at all: nothing to hand out, and saying so is not an error.
+    CHECK(init({}, nullptr, 0) == -1);
+    CHECK(allocator->area_count() == 0);
+    lib::Result<mm::PhysAddr, mm::AllocError> none = allocator->allocate(1);
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error() == mm::AllocError::out_of_memory);
+    CHECK(allocator->check_invariants().ok);
+}
