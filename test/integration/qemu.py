@@ -237,14 +237,18 @@ class QemuMachine:
     # -- input ------------------------------------------------------------
     def send(self, text):
         """Write text slowly (char_delay per byte) so the 16-byte UART FIFO keeps up."""
-        self._event(f"sent {text!r}")
+        self.send_raw(text.encode())
+
+    def send_raw(self, data):
+        """Write bytes as they are (binary garbage included), as slowly as send()."""
+        self._event(f"sent {data!r}")
         try:
-            for byte in text.encode():
+            for byte in data:
                 self.proc.stdin.write(bytes([byte]))
                 if self.char_delay:
                     time.sleep(self.char_delay)
         except (BrokenPipeError, ValueError):
-            self.fail(f"cannot send {text!r}: QEMU is no longer reading input")
+            self.fail(f"cannot send {data!r}: QEMU is no longer reading input")
 
     def send_line(self, text):
         self.send(text + "\r")

@@ -1,0 +1,114 @@
+"""The shell over serial: help, errors, garbage input, mem, cpus, and stress on several CPUs."""
+import re
+
+from qemu import CLEAN_EXIT
+from run import parametrize
+
+SUMMARY = re.compile(r"stress: ops=(\d+) duplicates=(\d+) lost=(\d+) errors=(\d+) time=\d+ ms "
+                     r"cpus=(\d+)")
+COMMANDS = ["help", "log", "poweroff", "reboot", "crash", "mem", "areas", "alloc", "free",
+            "cpus", "stress"]
+
+
+def ready(m):
+    m.expect("MarkerOS ready")
+    m.expect_prompt()
+
+
+def finish(m):
+    m.command("poweroff", expect_prompt=False)
+    m.expect_exit(CLEAN_EXIT)
+
+
+def test_help_lists_every_command_and_explains_options(ctx):
+    with ctx.boot() as m:
+        ready(m)
+        out = m.command("help")
+        for name in COMMANDS:
+            assert re.search(rf"(?m)^\s+{name}\s+\S", out), f"help does not list {name}"
+        out = m.command("help stress")
+        for option in ["--cpus", "--seconds", "--ops", "--max-frames", "--pattern", "--remote",
+                       "--fill"]:
+            assert option in out, f"help stress lacks {option}"
+        assert "no command" in m.command("help nosuch")
+        finish(m)
+
+
+def test_unknown_command_and_bad_options_give_clear_errors(ctx):
+    with ctx.boot() as m:
+        ready(m)
+        assert "unknown command 'frobnicate'" in m.command("frobnicate now")
+        assert "unknown option '--bogus'" in m.command("stress --bogus")
+        assert "needs a value" in m.command("stress --seconds")
+        assert "needs a number" in m.command("stress --seconds=soon")
+        assert "random, bulk or repeat" in m.command("stress --pattern sideways")
+        assert "refused" in m.command("free 0x123 1")          # misaligned
+        assert "refused" in m.command("free 0x7ff0000000 1")   # outside every area
+        out = m.command("alloc 1")
+        address = re.search(r"allocated 1 frames at (0x[0-9a-f]+)", out).group(1)
+        assert "freed" in m.command(f"free {address} 1")
+        assert "double free" in m.command(f"free {address} 1")
+        assert "invalid request" in m.command("alloc 99999")
+        finish(m)
+
+
+def test_garbage_input_does_not_crash_the_shell(ctx):
+    with ctx.boot() as m:
+        ready(m)
+        garbage = bytes(range(1, 256)).replace(b"\r", b"").replace(b"\n", b"").replace(b"\x03", b"")
+        m.send_raw(garbage * 2 + b"x" * 600 + b"\r")
+        m.expect_prompt(timeout=30)
+        m.send_raw(b"\x1b[A\x1b[B\x1b[C\x1b[D\x1b[5~\x7f\x7f\x15\r")
+        m.expect_prompt()
+        assert "free" in m.command("mem")  # still answering
+        finish(m)
+
+
+def test_mem_and_cpus_report(ctx):
+    with ctx.boot(smp=4, memory="256M") as m:
+        ready(m)
+        out = m.command("mem --check")
+        for label in ["total", "used", "free", "areas", "2M-ready", "recalcs", "metadata"]:
+            assert re.search(rf"(?m)^{label}\s", out), f"mem lacks {label}"
+        assert "invariants: ok" in out
+        out = m.command("cpus")
+        assert "4 CPUs online" in out
+        rows = re.findall(r"(?m)^\s+(\d+)\s+(\d+)\s+online\s", out)
+        assert [int(c) for c, _ in rows] == [0, 1, 2, 3], out
+        assert "fill:" in m.command("areas")
+        finish(m)
+
+
+def check_summary(m, out, cpus):
+    match = SUMMARY.search(out)
+    if not match:
+        m.fail("no stress summary line")
+    ops, duplicates, lost, errors, ran_on = map(int, match.groups())
+    assert ops > 0, "no operations"
+    assert (duplicates, lost, errors) == (0, 0, 0), match.group(0)
+    assert ran_on == cpus, f"ran on {ran_on} CPUs, expected {cpus}"
+
+
+@parametrize("cpus", [4, 8])
+@parametrize("pattern", ["random", "bulk", "repeat"])
+def test_stress_every_pattern_with_remote_frees(ctx, cpus, pattern):
+    with ctx.boot(smp=cpus, memory="256M", timeout=120) as m:
+        ready(m)
+        out = m.command(f"stress --pattern {pattern} --ops 60000 --max-frames 32 --remote 30",
+                        timeout=90)
+        check_summary(m, out, cpus)
+        out = m.command("mem --check")
+        assert "invariants: ok" in out
+        finish(m)
+
+
+@parametrize("cpus", [4, 8])
+def test_stress_fill_runs_memory_out_and_back(ctx, cpus):
+    with ctx.boot(smp=cpus, memory="256M", timeout=120) as m:
+        ready(m)
+        out = m.command("stress --fill --max-frames 512", timeout=90)
+        check_summary(m, out, cpus)
+        filled = int(re.search(r"filled (\d+) frames", out).group(1))
+        assert filled > 60000, f"only {filled} frames filled of 256 MiB"
+        assert "failed cleanly: yes" in out
+        finish(m)
