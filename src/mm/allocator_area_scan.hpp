@@ -15,8 +15,10 @@ namespace mm {
 // failed CAS means the area changed during the scan, and its result would be stale anyway.
 inline constexpr unsigned kRecalculationAttempts = 4;
 
-// Sets [marker, limit) to the largest free run. Called only under the recalculation lock, so
-// two recalculations never race; allocations and frees may. Returns whether the extent changed.
+// Sets [marker, limit) to the largest free run. Called under the recalculation lock for a
+// whole-memory recalculation, and without it by a CPU whose own area's marker ran out: two
+// scans of one area may then race, and the CAS below lets exactly one publish. Returns whether
+// the extent changed.
 //
 // The state is read (acquire) before the scan and replaced only by a CAS from that value, so a
 // scan overtaken by any published update is thrown away. Updates that are in flight (bits
@@ -38,8 +40,7 @@ inline bool recalculate_area(Area& area) {
         desired.marker = static_cast<std::uint16_t>(run.start);
         desired.limit = static_cast<std::uint16_t>(run.start + run.length);
         if (area.update_state(seen, desired)) {
-            area.recalculations.store(area.recalculations.load(std::memory_order_relaxed) + 1,
-                                      std::memory_order_relaxed);
+            area.recalculations.fetch_add(1, std::memory_order_relaxed);
             return true;
         }
     }

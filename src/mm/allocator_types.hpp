@@ -78,6 +78,7 @@ struct CpuStats {
     std::uint64_t area_claims = 0;     // Hand-overs: this CPU took ownership of an unowned area.
     std::uint64_t shares = 0;          // Moves to an area another CPU owns, without owning it.
     std::uint64_t recalculations = 0;  // Recalculation passes this CPU ran.
+    std::uint64_t area_rescans = 0;    // Rescans of its own area when that area's marker ran out.
     std::uint64_t last_resort_searches = 0;
     std::uint64_t lock_spins = 0;  // Failed try_lock attempts on the allocator's locks.
     std::uint64_t failed_allocations = 0;

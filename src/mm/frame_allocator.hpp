@@ -118,9 +118,21 @@ class FrameAllocator {
         auto count = static_cast<std::uint32_t>(frames);
         std::uint32_t area = CpuCursor::get(cursor.area);
         if (area < areas_.count()) {
-            AreaClaim claim = claim_at_marker(areas_[area], count, alignment);
+            Area& current = areas_[area];
+            AreaClaim claim = claim_at_marker(current, count, alignment);
             if (claim.result == ClaimResult::claimed) {
                 return finish_allocation({area, claim.offset}, count, cpu, stats);
+            }
+            // The original idea, area by area: the marker ran out, so rescan this area (one
+            // KiB of bitmap, mostly in this CPU's cache) and go on at its real largest free
+            // extent before leaving it. Frames freed behind the marker, by this CPU or by
+            // remote frees, are found again without the lock or the other areas.
+            if (current.load_state().free_frames() >= count && recalculate_area(current)) {
+                CpuCursor::add(stats.area_rescans);
+                claim = claim_at_marker(current, count, alignment);
+                if (claim.result == ClaimResult::claimed) {
+                    return finish_allocation({area, claim.offset}, count, cpu, stats);
+                }
             }
         }
         Placement placement = allocate_slow(cursor, stats, cpu, count, alignment, per_cpu);

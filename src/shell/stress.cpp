@@ -162,8 +162,8 @@ class Worker {
   private:
     bool finished() {
         const Run& run = run_state;
-        if (run.ops_per_cpu != 0) {
-            return stats_.ops >= run.ops_per_cpu;
+        if (run.ops_per_cpu != 0 && stats_.ops >= run.ops_per_cpu) {
+            return true;
         }
         if ((stats_.ops & 63) != 0) {
             return false;
@@ -172,7 +172,7 @@ class Worker {
         if (cpu_ == 0 && run.options.progress) {
             report_progress(now);
         }
-        return now >= run.deadline_tsc;
+        return run.ops_per_cpu == 0 && now >= run.deadline_tsc;
     }
 
     void report_progress(std::uint64_t now) {
