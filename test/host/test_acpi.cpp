@@ -385,7 +385,7 @@ struct Machine {
     }
 };
 
-// MadtInfo is about 25 KiB: keep it off the test's stack frames.
+// MadtInfo is about 15 KiB: keep it off the test's stack frames.
 acpi::MadtInfo& madt_info() {
     static acpi::MadtInfo info;
     return info;
