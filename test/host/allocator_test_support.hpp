@@ -124,4 +124,56 @@ struct Harness {
     bool init_ok = false;
 };
 
+// A run of frames a test thread holds, and the tag it wrote into each of them.
+struct Block {
+    mm::PhysAddr address = 0;
+    std::uint32_t frames = 0;
+    std::uint64_t tag = 0;
+};
+
+// Writes the tag into the first and last word of every frame of the block. If the allocator
+// ever handed one frame to two threads, one of them finds the other's tag (and ThreadSanitizer
+// sees the unsynchronised writes).
+inline void stamp(const FakeMemory& memory, const Block& block) {
+    for (std::uint32_t i = 0; i < block.frames; ++i) {
+        auto* words = static_cast<std::uint64_t*>(memory.at(block.address + i * mm::kFrameSize));
+        words[0] = block.tag;
+        words[mm::kFrameSize / sizeof(std::uint64_t) - 1] = ~block.tag;
+    }
+}
+
+inline bool stamp_intact(const FakeMemory& memory, const Block& block) {
+    for (std::uint32_t i = 0; i < block.frames; ++i) {
+        auto* words = static_cast<std::uint64_t*>(memory.at(block.address + i * mm::kFrameSize));
+        if (words[0] != block.tag ||
+            words[mm::kFrameSize / sizeof(std::uint64_t) - 1] != ~block.tag) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Blocks handed from one thread to another, to be freed there (remote frees).
+class Mailbox {
+  public:
+    void post(const Block& block) {
+        std::lock_guard<std::mutex> guard(mutex_);
+        blocks_.push_back(block);
+    }
+    std::size_t size() {
+        std::lock_guard<std::mutex> guard(mutex_);
+        return blocks_.size();
+    }
+    std::vector<Block> take() {
+        std::lock_guard<std::mutex> guard(mutex_);
+        std::vector<Block> taken;
+        taken.swap(blocks_);
+        return taken;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<Block> blocks_;
+};
+
 }  // namespace alloc_test
