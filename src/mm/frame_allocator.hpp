@@ -84,6 +84,15 @@ class FrameAllocator {
     std::uint64_t recalculation_count() const {
         return recalculation_generation_.load(std::memory_order_relaxed);
     }
+    // A whole-memory recalculation now, as allocation runs one when nothing fits anywhere: for
+    // measuring its cost. Safe at any time (it only moves hints); skips areas whose extent is
+    // already their largest free run.
+    void recalculate() {
+        unsigned cpu = P::cpu_index();
+        CpuCursor& stats = cpu < kMaxCpus ? cursors_[cpu] : shared_cursor_;
+        recalculate_unless_done(recalculation_generation_.load(std::memory_order_acquire), stats);
+    }
+
     // Scans every bitmap: O(memory).
     Fragmentation fragmentation() const;
     // Recounts every bitmap and cross-checks areas and cursors. Valid only at quiescent points.

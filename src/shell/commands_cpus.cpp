@@ -37,12 +37,15 @@ void run_cpus(Args&) {
         } else {
             lib::format_to(area, sizeof(area), "{}{}", s.area, s.owns_area ? "" : "*");
         }
-        kprint("{:>4} {:>7} {:<8} {:>6} {:>10} {:>10} {:>8} {:>7} {:>7} {:>8}\n", i, c.apic_id,
-               state_name(c.state.load(std::memory_order_acquire)), area, s.allocations, s.frees,
-               s.remote_frees, s.area_claims, s.recalculations,
-               c.wakeups.load(std::memory_order_relaxed));
+        kprint("{:>4} {:>5} {:<7} {:>5} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>6} {:>6} {:>9}\n", i,
+               c.apic_id, state_name(c.state.load(std::memory_order_acquire)), area, s.allocations,
+               s.frees, s.remote_frees, s.area_claims, s.shares, s.area_rescans, s.recalculations,
+               s.last_resort_searches, s.lock_spins);
     }
-    kprint("area: the CPU's allocation cursor (* = shared with its owner, not owned)\n");
+    kprint(
+        "area: the CPU's allocation cursor (* = shared with its owner, not owned); rescans: "
+        "of its own area; recalc: whole-memory passes; search: last-resort first-fit "
+        "searches; spins: waits on the allocator's locks\n");
 }
 
 REGISTER_COMMAND("cpus", "", "every CPU: APIC id, state, allocator area and counters", nullptr, 0,

@@ -112,3 +112,16 @@ def test_stress_fill_runs_memory_out_and_back(ctx, cpus):
         assert filled > 60000, f"only {filled} frames filled of 256 MiB"
         assert "failed cleanly: yes" in out
         finish(m)
+
+
+def test_bench_runs_both_allocators_and_reports_ratios(ctx):
+    """A benchmark is not a test: this only checks that `bench` runs a few operations of every
+    shape with both allocators and prints its table; the figures are not judged."""
+    with ctx.boot(smp=4, memory="256M", timeout=120) as m:
+        ready(m)
+        out = m.command("bench --ops 4000", timeout=100)
+        rows = re.findall(r"(?m)^(bulk|repeat|rand)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\.\dx$", out)
+        assert len(rows) == 5, out
+        assert "rescanned per second" in out, out
+        assert "invariants: ok" in m.command("mem --check")
+        finish(m)

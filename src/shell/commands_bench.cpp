@@ -1,0 +1,132 @@
+// `bench`: the allocator's throughput on every CPU at once, per-CPU cursors against one global
+// lock on the same workload in the same boot, and the cost of a whole recalculation. Figures
+// under QEMU's emulation are not hardware times: compare the ratios, which one run measures
+// under the same conditions.
+#include <initializer_list>
+
+#include "boot/console.hpp"
+#include "boot/cpu.hpp"
+#include "boot/direct_map.hpp"
+#include "boot/kernel_memory.hpp"
+#include "boot/tsc.hpp"
+#include "shell/command.hpp"
+#include "shell/stress.hpp"
+#include "smp/percpu.hpp"
+
+namespace shell {
+namespace {
+
+struct Shape {
+    const char* name;
+    stress::Pattern pattern;
+    std::uint32_t frames;
+    std::uint32_t remote_percent;
+};
+
+const Shape kShapes[] = {
+    {"bulk", stress::Pattern::bulk, 1, 0},       {"repeat", stress::Pattern::repeat, 1, 0},
+    {"rand", stress::Pattern::random, 1, 50},    {"bulk", stress::Pattern::bulk, 512, 0},
+    {"repeat", stress::Pattern::repeat, 512, 0},
+};
+
+std::uint64_t ops_per_second(const stress::Result& r) {
+    return r.elapsed_ns == 0 ? 0 : r.ops * 1000000000 / r.elapsed_ns;
+}
+
+// Fragments memory so every area's marker is stale (every other 2 MiB block allocated, the
+// markers at their areas' ends), times one whole recalculation, then frees everything.
+void measure_recalculation() {
+    auto& allocator = kmem::allocator();
+    mm::PhysAddr head = 0;
+    std::uint64_t blocks = 0;
+    for (;;) {
+        auto block = allocator.allocate(512, 512);
+        if (!block) {
+            break;
+        }
+        *static_cast<mm::PhysAddr*>(phys_to_virt(block.value())) = head;
+        head = block.value();
+        ++blocks;
+    }
+    // Free every other block: half of memory free again, in runs the markers do not know.
+    mm::PhysAddr keep = 0;
+    bool free_this = true;
+    for (mm::PhysAddr block = head; block != 0; free_this = !free_this) {
+        mm::PhysAddr next = *static_cast<mm::PhysAddr*>(phys_to_virt(block));
+        if (free_this) {
+            (void)allocator.free(block, 512);
+        } else {
+            *static_cast<mm::PhysAddr*>(phys_to_virt(block)) = keep;
+            keep = block;
+        }
+        block = next;
+    }
+    std::uint64_t managed = allocator.totals().total_frames * mm::kFrameSize;
+    std::uint64_t start = cpu::read_tsc();
+    allocator.recalculate();
+    std::uint64_t ns = tsc::tsc_to_ns(cpu::read_tsc() - start);
+    for (mm::PhysAddr block = keep; block != 0;) {
+        mm::PhysAddr next = *static_cast<mm::PhysAddr*>(phys_to_virt(block));
+        (void)allocator.free(block, 512);
+        block = next;
+    }
+    std::uint64_t mib_per_s = ns == 0 ? 0 : (managed >> 20) * 1000000000 / ns;
+    kprint(
+        "bench: recalculation of {} managed ({} blocks fragmented): {} us, {} MiB/s "
+        "rescanned\n",
+        lib::Bytes{managed}, blocks, ns / 1000, mib_per_s);
+}
+
+void run_bench(Args& args) {
+    std::uint64_t ops = 200000, cpus = 0;
+    if (!args.number("ops", ops) || !args.number("cpus", cpus)) {
+        kprint("bench: {}\n", args.error());
+        return;
+    }
+    if (ops < 1000) {
+        kprint("bench: --ops takes at least 1000\n");
+        return;
+    }
+    std::uint32_t online = smp::online_cpu_count();
+    std::uint32_t used = cpus == 0 || cpus > online ? online : std::uint32_t(cpus);
+    kprint("bench: {} operations per shape on {} CPUs; emulated time: compare the ratios\n", ops,
+           used);
+    kprint("{:<8} {:>6} {:>16} {:>16} {:>8}\n", "shape", "frames", "per-CPU ops/s", "global ops/s",
+           "ratio");
+    static stress::Result result;
+    for (const Shape& shape : kShapes) {
+        std::uint64_t rate[2];
+        for (mm::Mode mode : {mm::Mode::per_cpu, mm::Mode::global_lock}) {
+            stress::Options options;
+            options.cpus = used;
+            options.ops = ops;
+            options.pattern = shape.pattern;
+            options.max_frames = shape.frames;
+            options.remote_percent = shape.remote_percent;
+            options.tags = false;
+            options.progress = false;
+            options.mode = mode;
+            stress::run(options, result);
+            if (result.duplicates + result.lost + result.errors != 0) {
+                kprint("bench: {} broke the allocator: duplicates={} lost={} errors={}\n",
+                       shape.name, result.duplicates, result.lost, result.errors);
+                return;
+            }
+            rate[mode == mm::Mode::per_cpu ? 0 : 1] = ops_per_second(result);
+        }
+        std::uint64_t ratio_tenths = rate[1] == 0 ? 0 : rate[0] * 10 / rate[1];
+        kprint("{:<8} {:>6} {:>16} {:>16} {:>6}.{}x\n", shape.name, shape.frames, rate[0], rate[1],
+               ratio_tenths / 10, ratio_tenths % 10);
+    }
+    measure_recalculation();
+}
+
+const OptionSpec bench_options[] = {
+    {"ops", "N", "operations per shape and allocator (default 200000)"},
+    {"cpus", "N", "run on the first N CPUs (default: all online)"},
+};
+REGISTER_COMMAND("bench", "", "throughput of per-CPU cursors vs one global lock, every CPU at once",
+                 bench_options, 2, run_bench);
+
+}  // namespace
+}  // namespace shell
