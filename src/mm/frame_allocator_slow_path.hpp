@@ -1,0 +1,153 @@
+// FrameAllocator's slow path: what happens when the cursor's area cannot serve a request.
+// (a) hand-over to an unowned area, (b) sharing an owned one, (c) a whole-memory recalculation
+// under the recalculation lock, (d) the exhaustive last resort. docs/DESIGN.md, section 4.
+// Part of frame_allocator.hpp; include that instead.
+#pragma once
+
+#include "mm/frame_allocator.hpp"
+
+namespace mm {
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
+FrameAllocator<P, kDebugFill, kMaxCpus>::allocate_slow(CpuCursor& cursor, CpuCursor& stats,
+                                                       unsigned cpu, std::uint32_t frames,
+                                                       std::uint64_t alignment, bool per_cpu) {
+    for (unsigned pass = 0; pass < kRecalculationPasses; ++pass) {
+        std::uint64_t generation = recalculation_generation_.load(std::memory_order_acquire);
+        Placement placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+        if (placement.area != kNoArea) {
+            return placement;
+        }
+        if (!recalculate_unless_done(generation, stats)) {
+            continue;  // Someone else recalculated meanwhile: their result may fit us.
+        }
+        placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+        if (placement.area != kNoArea) {
+            return placement;
+        }
+        break;
+    }
+    return last_resort(stats, frames, alignment);
+}
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
+FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(CpuCursor& cursor, CpuCursor& stats,
+                                                         unsigned cpu, std::uint32_t frames,
+                                                         std::uint64_t alignment, bool per_cpu) {
+    for (unsigned round = 0; round < kSelectionRounds; ++round) {
+        std::uint32_t area = select_area(cursor, stats, cpu, frames, alignment, per_cpu);
+        if (area == kNoArea) {
+            return {};
+        }
+        AreaClaim claim = claim_at_marker(areas_[area], frames, alignment);
+        if (claim.result == ClaimResult::claimed) {
+            return {area, claim.offset};
+        }
+    }
+    return {};
+}
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cursor,
+                                                                   CpuCursor& stats, unsigned cpu,
+                                                                   std::uint32_t frames,
+                                                                   std::uint64_t alignment,
+                                                                   bool per_cpu) {
+    if (per_cpu) {
+        for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
+            std::uint32_t candidate = best_fitting_area(frames, alignment, true);
+            if (candidate == kNoArea) {
+                break;
+            }
+            std::uint32_t expected = kNoOwner;
+            if (areas_[candidate].owner.compare_exchange_strong(
+                    expected, cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                move_cursor(cursor, candidate, true);
+                CpuCursor::add(stats.area_claims);
+                return candidate;
+            }
+        }
+    }
+    std::uint32_t candidate = best_fitting_area(frames, alignment, false);
+    if (candidate != kNoArea && candidate != CpuCursor::get(cursor.area)) {
+        move_cursor(cursor, candidate, false);
+        if (per_cpu) {
+            CpuCursor::add(stats.shares);
+        }
+    }
+    return candidate;
+}
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(std::uint32_t frames,
+                                                                         std::uint64_t alignment,
+                                                                         bool unowned_only) const {
+    std::uint32_t best = kNoArea;
+    std::uint32_t best_free = 0;
+    for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+        const Area& area = areas_[index];
+        if (unowned_only && area.owner.load(std::memory_order_relaxed) != kNoOwner) {
+            continue;
+        }
+        AreaState state = area.load_state(std::memory_order_relaxed);
+        if (extent_fits(area, state, frames, alignment) &&
+            (best == kNoArea || state.free_frames() > best_free)) {
+            best = index;
+            best_free = state.free_frames();
+        }
+    }
+    return best;
+}
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+void FrameAllocator<P, kDebugFill, kMaxCpus>::move_cursor(CpuCursor& cursor, std::uint32_t to,
+                                                          bool owns) {
+    std::uint32_t from = CpuCursor::get(cursor.area);
+    if (CpuCursor::get(cursor.owns_area) != 0 && from != to) {
+        areas_[from].owner.store(kNoOwner, std::memory_order_release);
+    }
+    CpuCursor::set(cursor.area, to);
+    CpuCursor::set(cursor.owns_area, owns ? 1u : 0u);
+}
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+bool FrameAllocator<P, kDebugFill, kMaxCpus>::recalculate_unless_done(std::uint64_t seen,
+                                                                      CpuCursor& stats) {
+    std::uint64_t spins = 0;
+    SpinCountingGuard<P> guard(recalculation_lock_, spins);
+    CpuCursor::add(stats.lock_spins, spins);
+    if (recalculation_generation_.load(std::memory_order_relaxed) != seen) {
+        return false;
+    }
+    for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+        recalculate_area(areas_[index]);
+    }
+    recalculation_generation_.fetch_add(1, std::memory_order_release);
+    CpuCursor::add(stats.recalculations);
+    return true;
+}
+
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
+FrameAllocator<P, kDebugFill, kMaxCpus>::last_resort(CpuCursor& stats, std::uint32_t frames,
+                                                     std::uint64_t alignment) {
+    std::uint64_t spins = 0;
+    SpinCountingGuard<P> guard(recalculation_lock_, spins);
+    CpuCursor::add(stats.lock_spins, spins);
+    CpuCursor::add(stats.last_resort_searches);
+    for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+        Area& area = areas_[index];
+        if (area.load_state().free_frames() < frames) {
+            continue;
+        }
+        AreaClaim claim = claim_first_fit(area, frames, alignment);
+        if (claim.result == ClaimResult::claimed) {
+            return {index, claim.offset};
+        }
+    }
+    return {};
+}
+
+}  // namespace mm
