@@ -9,6 +9,7 @@
 #include "boot/idt.hpp"
 #include "boot/memory_setup.hpp"
 #include "boot/paging.hpp"
+#include "boot/panic.hpp"
 #include "boot/tsc.hpp"
 #include "boot/version.hpp"
 #include "shell/shell.hpp"
@@ -21,6 +22,13 @@ namespace {
 
 alignas(16) std::uint8_t boot_double_fault_stack[8192];
 
+// A global with a constructor: if the runtime did not run .init_array, this stays false and
+// the kernel says so at boot instead of misbehaving later in some other global.
+bool constructors_ran = false;
+struct ConstructorProbe {
+    ConstructorProbe() { constructors_ran = true; }
+} constructor_probe;
+
 }  // namespace
 
 extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the stub*/,
@@ -30,6 +38,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
     smp::install_per_cpu(boot_cpu);
     console::init();
     run_global_constructors();
+    ASSERT(constructors_ran);
     kprint("{} {} booting on CPU 0\n", kKernelName, kKernelVersion);
 
     // The boot stub's GDT lives at a low address that the kernel's page tables will not map.

@@ -10,6 +10,28 @@ constexpr std::uint16_t kDebugExitPort = 0xF4;
 bool acpi_known = false;
 AcpiSleepControl acpi{};
 
+constexpr std::uint16_t kSciEnable = 1 << 0;
+constexpr std::uint16_t kSleepTypeMask = 7 << 10;
+constexpr std::uint16_t kSleepEnable = 1 << 13;
+
+// Firmware that starts in legacy mode ignores the sleep registers until the OS asks for ACPI
+// mode through the SMI command port; SCI_EN in PM1a_CNT tells which mode we are in.
+void enter_acpi_mode() {
+    if ((cpu::in16(acpi.pm1a_control) & kSciEnable) != 0 || acpi.smi_command == 0) {
+        return;
+    }
+    cpu::out8(acpi.smi_command, acpi.acpi_enable);
+    for (int i = 0; i < 1000000 && (cpu::in16(acpi.pm1a_control) & kSciEnable) == 0; ++i) {
+        cpu::pause();
+    }
+}
+
+// Read-modify-write: the other bits of PM1_CNT (SCI_EN among them) must keep their values.
+void write_sleep(std::uint16_t port, std::uint16_t sleep_type) {
+    std::uint16_t value = cpu::in16(port) & ~kSleepTypeMask;
+    cpu::out16(port, std::uint16_t(value | ((sleep_type << 10) & kSleepTypeMask) | kSleepEnable));
+}
+
 }  // namespace
 
 void exit_qemu(std::uint8_t code) {
@@ -25,11 +47,11 @@ void power_off() {
     kprint("Powering off.\n");
     exit_qemu(kExitSuccess);
     cpu::disable_interrupts();
-    constexpr std::uint16_t kSleepEnable = 1 << 13;
     if (acpi_known) {
-        cpu::out16(acpi.pm1a_control, std::uint16_t((acpi.sleep_type_a << 10) | kSleepEnable));
+        enter_acpi_mode();
+        write_sleep(acpi.pm1a_control, acpi.sleep_type_a);
         if (acpi.pm1b_control != 0) {
-            cpu::out16(acpi.pm1b_control, std::uint16_t((acpi.sleep_type_b << 10) | kSleepEnable));
+            write_sleep(acpi.pm1b_control, acpi.sleep_type_b);
         }
     }
     // QEMU with SeaBIOS puts the ACPI PM block at 0x600 (pc and q35); older QEMU used 0xB004.

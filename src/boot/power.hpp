@@ -19,6 +19,8 @@ struct AcpiSleepControl {
     std::uint16_t pm1b_control;
     std::uint16_t sleep_type_a;
     std::uint16_t sleep_type_b;
+    std::uint16_t smi_command;  // 0: no way (or no need) to switch the firmware to ACPI mode
+    std::uint8_t acpi_enable;   // what to write to smi_command to switch
 };
 void set_acpi_sleep_control(const AcpiSleepControl& control);
 

@@ -60,7 +60,8 @@ void set_up_power_off(const acpi::Tables& tables) {
         return;
     }
     const acpi::PowerOff& p = power_off.value();
-    power::set_acpi_sleep_control({p.pm1a_control, p.pm1b_control, p.slp_typ_a, p.slp_typ_b});
+    power::set_acpi_sleep_control(
+        {p.pm1a_control, p.pm1b_control, p.slp_typ_a, p.slp_typ_b, p.smi_command, p.acpi_enable});
 }
 
 bool read_madt(const mm::BootInfo& boot, const acpi::PhysicalMemory& memory) {
@@ -124,8 +125,11 @@ void init(const mm::BootInfo& boot, mm::PhysAddr trampoline_page) {
     boot_cpu.apic_id = lapic::id();
     boot_cpu.tsc_at_online = cpu::read_tsc();
     mark_online(boot_cpu);
-    kprint("smp: boot CPU has APIC id {}; local APIC in {} mode\n", boot_cpu.apic_id,
-           lapic::x2apic_mode() ? "x2APIC" : "xAPIC");
+    lapic::calibrate_timer();
+    kprint(
+        "smp: boot CPU has APIC id {}; local APIC in {} mode; its timer runs at {} kHz "
+        "(divided by 16, calibrated against the TSC)\n",
+        boot_cpu.apic_id, lapic::x2apic_mode() ? "x2APIC" : "xAPIC", lapic::timer_ticks_per_ms());
 
     std::size_t count = 0;
     if (smp_report.acpi) {

@@ -66,7 +66,7 @@ def describe_status(status):
 class QemuMachine:
     def __init__(self, iso="build/kernel.iso", smp=1, memory="128M", machine="pc",
                  extra_args=(), timeout=60.0, idle_timeout=20.0, log_path=None,
-                 qemu=None, char_delay=0.001, timeout_scale=1.0):
+                 qemu=None, char_delay=0.001, timeout_scale=1.0, debug_exit=True):
         self.scale = timeout_scale
         self.timeout = timeout * timeout_scale
         self.idle_timeout = idle_timeout * timeout_scale
@@ -76,7 +76,8 @@ class QemuMachine:
             "-accel", "tcg", "-machine", machine, "-smp", str(smp), "-m", str(memory),
             "-cdrom", iso, "-boot", "d", "-display", "none", "-no-reboot",
             "-serial", "stdio", "-monitor", "none",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra_args]
+            *(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] if debug_exit else []),
+            *extra_args]
         self.proc = None
         self.pos = 0                # read position in self.log
         self._text = []             # decoded output chunks, "\r" removed

@@ -46,3 +46,18 @@ def test_crash_panics(ctx, kind):
                 m.fail(f"the panic report lacks {needle!r}")
             if isinstance(needle, re.Pattern) and not needle.search(report):
                 m.fail(f"the panic report does not match /{needle.pattern}/")
+
+
+@parametrize("machine", ["pc", "q35"])
+def test_poweroff_through_acpi(ctx, machine):
+    """Without the test exit device, `poweroff` must switch the machine off through the FADT's
+    PM1 control registers and the DSDT's \\_S5 values; QEMU then exits by itself."""
+    with ctx.boot(machine=machine, debug_exit=False) as m:
+        m.expect("MarkerOS ready")
+        m.expect_prompt()
+        m.command("poweroff", expect_prompt=False)
+        m.expect("Powering off.")
+        status = m.wait_exit(timeout=20)
+        assert "Power-off failed" not in m.log, "the kernel fell through every power-off method"
+        assert "no power-off data" not in m.log, "ACPI power-off data was not found"
+        assert status == 0, f"QEMU exited with {status} after an ACPI power-off"
