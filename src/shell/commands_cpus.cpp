@@ -26,8 +26,9 @@ void run_cpus(Args&) {
     const smp::SmpReport& report = smp::report();
     kprint("{} CPUs online ({} in the MADT, {} enabled, {} failed to start, {} over the limit)\n",
            smp::online_cpu_count(), report.listed, report.enabled, report.failed, report.ignored);
-    kprint("{:>4} {:>7} {:<8} {:>6} {:>10} {:>10} {:>8} {:>7} {:>7} {:>8}\n", "cpu", "apic",
-           "state", "area", "allocs", "frees", "remote", "claims", "recalc", "wakeups");
+    kprint("{:>4} {:>5} {:<7} {:>5} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>6} {:>6} {:>9}\n", "cpu",
+           "apic", "state", "area", "allocs", "frees", "remote", "claims", "shares", "rescans",
+           "recalc", "search", "spins");
     for (std::uint32_t i = 0; i < smp::online_cpu_count(); ++i) {
         smp::PerCpu& c = smp::cpu(i);
         mm::CpuStats s = kmem::allocator().cpu_stats(i);

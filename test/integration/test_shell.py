@@ -125,3 +125,21 @@ def test_bench_runs_both_allocators_and_reports_ratios(ctx):
         assert "rescanned per second" in out, out
         assert "invariants: ok" in m.command("mem --check")
         finish(m)
+
+
+def test_stress_with_more_cpus_than_areas(ctx):
+    """64 CPUs and 128 MiB (about 4 areas): most CPUs share areas they do not own, which the
+    allocator allows without a lock because every bitmap and marker update is atomic."""
+    with ctx.boot(smp=64, memory="128M", timeout=240, idle_timeout=90) as m:
+        ready(m)
+        out = m.command("stress --ops 40000 --max-frames 8 --remote 30", timeout=200)
+        check_summary(m, out, 64)
+        out = m.command("cpus")
+        assert "64 CPUs online" in out
+        columns = out.splitlines()[1].split()
+        shares = columns.index("shares")
+        rows = [line.split() for line in out.splitlines()[2:] if " online " in line]
+        assert sum(int(row[shares]) for row in rows) > 0, "no CPU shared an area"
+        out = m.command("mem --check")
+        assert "invariants: ok" in out
+        finish(m)
