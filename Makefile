@@ -149,7 +149,8 @@ debug: deps
 # this machine and tested with sanitizers.
 
 HOST_SRC := $(sort $(wildcard src/lib/*.cpp) $(wildcard src/mm/*.cpp) $(wildcard src/smp/acpi_*.cpp) \
-            src/shell/args.cpp src/shell/line_editor.cpp)
+            src/shell/args.cpp src/shell/line_editor.cpp \
+            src/shell/ps2_decoder.cpp)
 HOST_TEST_SRC := $(sort $(wildcard test/host/*.cpp) $(wildcard test/host/concurrency/*.cpp))
 TSAN_TEST_SRC := test/host/main.cpp $(sort $(wildcard test/host/concurrency/*.cpp))
 

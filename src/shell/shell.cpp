@@ -2,10 +2,12 @@
 
 #include "boot/console.hpp"
 #include "boot/cpu.hpp"
+#include "boot/ps2_keyboard.hpp"
 #include "boot/serial.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
 #include "shell/line_editor.hpp"
+#include "shell/ps2_decoder.hpp"
 
 extern "C" const shell::Command* const __shell_commands_start[];
 extern "C" const shell::Command* const __shell_commands_end[];
@@ -65,12 +67,33 @@ bool interrupted() {
     return interrupt_requested;
 }
 
+// Bytes typed on the serial console or, decoded, on the PS/2 keyboard; -1 when neither has one.
+int read_input(Ps2Decoder& keyboard) {
+    static char pending[3];
+    static std::size_t pending_count = 0, pending_next = 0;
+    if (pending_next < pending_count) {
+        return static_cast<unsigned char>(pending[pending_next++]);
+    }
+    int c = serial::read_char();
+    if (c >= 0) {
+        return c;
+    }
+    int scancode = ps2::read_scancode();
+    if (scancode < 0) {
+        return -1;
+    }
+    pending_count = keyboard.feed(std::uint8_t(scancode), pending);
+    pending_next = 0;
+    return pending_next < pending_count ? static_cast<unsigned char>(pending[pending_next++]) : -1;
+}
+
 void run() {
     LineEditor editor(console::sink());
+    Ps2Decoder keyboard;
     for (;;) {
         editor.start("> ");
         for (;;) {
-            int c = serial::read_char();
+            int c = read_input(keyboard);
             if (c < 0) {
                 cpu::pause();
                 continue;

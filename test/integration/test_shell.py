@@ -143,3 +143,29 @@ def test_stress_with_more_cpus_than_areas(ctx):
         out = m.command("mem --check")
         assert "invariants: ok" in out
         finish(m)
+
+
+def test_ps2_keyboard_types_into_the_shell(ctx):
+    """Keys pressed on the emulated PS/2 keyboard (QEMU's `sendkey`, as a person typing in the
+    QEMU window) reach the same shell: `cpus` typed there runs and answers on the console."""
+    import os
+    import socket
+    import tempfile
+    import time
+    path = os.path.join(tempfile.mkdtemp(prefix="markeros-monitor-"), "monitor.sock")
+    with ctx.boot(extra_args=["-monitor", f"unix:{path},server,nowait"]) as m:
+        ready(m)
+        monitor = socket.socket(socket.AF_UNIX)
+        monitor.connect(path)
+        for key in ["c", "p", "u", "s", "ret"]:
+            monitor.sendall(f"sendkey {key}\n".encode())
+            time.sleep(0.1)
+        m.expect("CPUs online")
+        m.expect_prompt()
+        # Shift is honoured: an upper-case command is unknown, and says so.
+        for key in ["shift-m", "e", "m", "ret"]:
+            monitor.sendall(f"sendkey {key}\n".encode())
+            time.sleep(0.1)
+        m.expect("unknown command 'Mem'")
+        monitor.close()
+        finish(m)
