@@ -104,13 +104,25 @@ $(KERNEL_ELF): $(KERNEL_OBJ) src/boot/linker.ld
 $(KERNEL_SYM): $(KERNEL_ELF)
 	nm -n -C --defined-only $< | grep -E '^[0-9a-f]+ [tTwW] ' > $@
 
+# The staging tree GRUB's ISO is made from; a second build (debug fill) stages elsewhere.
+ISO_STAGING ?= iso
+
 iso: $(ISO)
 $(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
-	@mkdir -p iso/boot/grub
-	cp $(KERNEL_ELF) iso/boot/kernel.elf
-	cp $(KERNEL_SYM) iso/boot/kernel.sym
-	cp grub.cfg iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ iso 2> $(BUILD)/grub-mkrescue.log || (cat $(BUILD)/grub-mkrescue.log; exit 1)
+	@mkdir -p $(ISO_STAGING)/boot/grub
+	cp $(KERNEL_ELF) $(ISO_STAGING)/boot/kernel.elf
+	cp $(KERNEL_SYM) $(ISO_STAGING)/boot/kernel.sym
+	cp grub.cfg $(ISO_STAGING)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(ISO_STAGING) 2> $(BUILD)/grub-mkrescue.log \
+	    || (cat $(BUILD)/grub-mkrescue.log; exit 1)
+
+# The same kernel built with DEBUG_FILL=1 (freed frames filled, checked when handed out again),
+# in a build tree of its own; the integration tests boot it too.
+DEBUG_FILL_ISO := $(BUILD)/debug-fill/kernel.iso
+$(DEBUG_FILL_ISO): FORCE
+	@$(MAKE) --no-print-directory DEBUG_FILL=1 BUILD=$(BUILD)/debug-fill \
+	    ISO_STAGING=$(BUILD)/debug-fill/iso $(DEBUG_FILL_ISO)
+FORCE:
 
 # The same kernel behind a GRUB menu that punches holes into the memory map (cutmem), for the
 # memory integration tests.
@@ -214,7 +226,7 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: ok"
 
-integration-test: $(ISO) $(CUTMEM_ISO)
+integration-test: $(ISO) $(CUTMEM_ISO) $(DEBUG_FILL_ISO)
 	$(PYTHON) test/integration/run.py --iso $(ISO)
 
 # Long runs, not in `make test`: 255 CPUs under TCG take tens of seconds to start.

@@ -1,5 +1,7 @@
 // Commands about the shell and the machine as a whole: help, log, poweroff, reboot, crash.
 #include "boot/console.hpp"
+#include "boot/direct_map.hpp"
+#include "boot/kernel_memory.hpp"
 #include "boot/panic.hpp"
 #include "boot/power.hpp"
 #include "lib/string.hpp"
@@ -107,10 +109,31 @@ REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
     return crash_stack_overflow(depth + 1) + pad[0];
 }
 
+// Frees a frame, writes into it, and asks for a frame again: the allocator hands the same
+// frame back (a free right below the marker moves the marker back onto it), and a kernel
+// built with DEBUG_FILL=1 finds its fill pattern broken and panics naming frame and CPU.
+[[gnu::noinline]] void crash_use_after_free() {
+    if (!kmem::kDebugFill) {
+        kprint("crash: this kernel was built without DEBUG_FILL=1, so writes after free are not "
+               "checked; nothing done\n");
+        return;
+    }
+    auto frame = kmem::allocate_frames(1);
+    if (!frame || !kmem::free_frames(frame.value(), 1)) {
+        kprint("crash: could not set up the use after free\n");
+        return;
+    }
+    static_cast<volatile std::uint64_t*>(phys_to_virt(frame.value()))[7] = 0xBAD;
+    auto again = kmem::allocate_frames(1);
+    kprint("crash: got {:#x} back (freed {:#x}) and no report\n", again.value_or(0),
+           frame.value());
+}
+
 void run_crash(Args& args) {
     const char* kind = args.positional(0);
     if (kind == nullptr) {
-        kprint("crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow\n");
+        kprint("crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
+               "use-after-free\n");
         return;
     }
     if (lib::strings_equal(kind, "page-fault")) {
@@ -121,6 +144,8 @@ void run_crash(Args& args) {
         crash_invalid_opcode();
     } else if (lib::strings_equal(kind, "assert")) {
         crash_assert();
+    } else if (lib::strings_equal(kind, "use-after-free")) {
+        crash_use_after_free();
     } else if (lib::strings_equal(kind, "stack-overflow")) {
         kprint("crash: {}\n", crash_stack_overflow(0));
     } else {

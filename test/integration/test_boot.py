@@ -61,3 +61,25 @@ def test_poweroff_through_acpi(ctx, machine):
         assert "Power-off failed" not in m.log, "the kernel fell through every power-off method"
         assert "no power-off data" not in m.log, "ACPI power-off data was not found"
         assert status == 0, f"QEMU exited with {status} after an ACPI power-off"
+
+
+def debug_fill_iso(ctx):
+    from pathlib import Path
+    return str(Path(ctx.iso).parent / "debug-fill" / "kernel.iso")
+
+
+def test_debug_fill_kernel_survives_stress_and_reports_a_write_after_free(ctx):
+    """The DEBUG_FILL=1 kernel fills every freed frame and checks the fill when the frame is
+    handed out again: a stress run must pass every check, and a write into a freed frame
+    must end in a report naming the frame and the CPU."""
+    with ctx.boot(iso=debug_fill_iso(ctx), smp=4, memory="256M", timeout=180) as m:
+        m.expect("MarkerOS ready")
+        m.expect_prompt()
+        out = m.command("stress --ops 20000 --max-frames 8 --remote 30", timeout=150)
+        assert re.search(r"duplicates=0 lost=0 errors=0", out), out
+        m.command("crash use-after-free", expect_prompt=False)
+        report = m.expect(re.compile(r"PANIC on CPU (\d+) .*write after free: frame (0x[0-9a-f]+) "
+                                     r"offset 0x38 holds 0xbad .*noticed by CPU (\d+)"))
+        assert report.group(1) == report.group(3) == "0", report.group(0)
+        m.expect("backtrace:")
+        m.expect_exit(PANIC_EXIT)
