@@ -114,8 +114,9 @@ REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
 // built with DEBUG_FILL=1 finds its fill pattern broken and panics naming frame and CPU.
 [[gnu::noinline]] void crash_use_after_free() {
     if (!kmem::kDebugFill) {
-        kprint("crash: this kernel was built without DEBUG_FILL=1, so writes after free are not "
-               "checked; nothing done\n");
+        kprint(
+            "crash: this kernel was built without DEBUG_FILL=1, so writes after free are not "
+            "checked; nothing done\n");
         return;
     }
     auto frame = kmem::allocate_frames(1);
@@ -125,15 +126,15 @@ REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
     }
     static_cast<volatile std::uint64_t*>(phys_to_virt(frame.value()))[7] = 0xBAD;
     auto again = kmem::allocate_frames(1);
-    kprint("crash: got {:#x} back (freed {:#x}) and no report\n", again.value_or(0),
-           frame.value());
+    kprint("crash: got {:#x} back (freed {:#x}) and no report\n", again.value_or(0), frame.value());
 }
 
 void run_crash(Args& args) {
     const char* kind = args.positional(0);
     if (kind == nullptr) {
-        kprint("crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
-               "use-after-free\n");
+        kprint(
+            "crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
+            "use-after-free\n");
         return;
     }
     if (lib::strings_equal(kind, "page-fault")) {
