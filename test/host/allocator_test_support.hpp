@@ -3,6 +3,8 @@
 // for the debug fill and for tests that write into the frames they get.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -123,6 +125,23 @@ struct Harness {
     std::unique_ptr<Allocator> allocator;
     bool init_ok = false;
 };
+
+// Single-threaded helpers: an allocation that must succeed, and a free that must succeed and
+// leave the invariants intact.
+template <typename Allocator>
+mm::PhysAddr must_allocate(Allocator& allocator, std::size_t frames, std::size_t alignment = 1) {
+    lib::Result<mm::PhysAddr, mm::AllocError> result = allocator.allocate(frames, alignment);
+    REQUIRE(result.ok());
+    return result.value();
+}
+
+template <typename Allocator>
+void must_free(Allocator& allocator, mm::PhysAddr address, std::size_t frames) {
+    REQUIRE(allocator.free(address, frames).ok());
+    mm::InvariantReport report = allocator.check_invariants();
+    INFO(report.what);
+    REQUIRE(report.ok);
+}
 
 // A run of frames a test thread holds, and the tag it wrote into each of them.
 struct Block {

@@ -1,6 +1,6 @@
-// The frame allocator's specific behaviours, one at a time: exhaustion, recalculation, the
-// marker moving back on a free below it, refused requests that change nothing, alignment,
-// fragmentation figures, statistics and modes.
+// The frame allocator's specific behaviours, one at a time: exhaustion, recalculation and
+// rescans, the marker moving back on a free below it, alignment and the last resort,
+// fragmentation figures, statistics, hand-over and modes.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -17,56 +17,10 @@ using alloc_test::HostPlatform;
 using alloc_test::kMiB;
 using mm::PhysAddr;
 
+using alloc_test::must_allocate;
+using alloc_test::must_free;
+
 using Allocator = Harness<>::Allocator;
-
-PhysAddr must_allocate(Allocator& allocator, std::size_t frames, std::size_t alignment = 1) {
-    lib::Result<PhysAddr, mm::AllocError> result = allocator.allocate(frames, alignment);
-    REQUIRE(result.ok());
-    return result.value();
-}
-
-void must_free(Allocator& allocator, PhysAddr address, std::size_t frames) {
-    REQUIRE(allocator.free(address, frames).ok());
-    mm::InvariantReport report = allocator.check_invariants();
-    INFO(report.what);
-    REQUIRE(report.ok);
-}
-
-// Everything a refused call must leave untouched.
-struct Snapshot {
-    mm::Totals totals;
-    std::vector<mm::AreaInfo> areas;
-
-    explicit Snapshot(const Allocator& allocator) : totals(allocator.totals()) {
-        for (std::size_t i = 0; i < allocator.area_count(); ++i) {
-            areas.push_back(allocator.area_info(i));
-        }
-    }
-    bool operator==(const Snapshot& other) const {
-        if (totals.free_frames != other.totals.free_frames || areas.size() != other.areas.size()) {
-            return false;
-        }
-        for (std::size_t i = 0; i < areas.size(); ++i) {
-            const mm::AreaInfo& a = areas[i];
-            const mm::AreaInfo& b = other.areas[i];
-            if (a.free != b.free || a.marker != b.marker || a.limit != b.limit ||
-                a.owner != b.owner || a.recalculations != b.recalculations) {
-                return false;
-            }
-        }
-        return true;
-    }
-};
-
-void check_free_refused(Allocator& allocator, PhysAddr address, std::size_t frames,
-                        mm::FreeError expected) {
-    Snapshot before(allocator);
-    lib::Status<mm::FreeError> status = allocator.free(address, frames);
-    REQUIRE_FALSE(status.ok());
-    CHECK(status.error() == expected);
-    CHECK(Snapshot(allocator) == before);
-    CHECK(allocator.check_invariants().ok);
-}
 
 }  // namespace
 
@@ -89,13 +43,13 @@ TEST_CASE("frame allocator: exhaustion hands out every frame once, then fails cl
     CHECK(allocator.totals().free_frames == 0);
     REQUIRE(allocator.check_invariants().ok);
 
-    Snapshot exhausted(allocator);
+    // Further requests of any size fail cleanly (the loop's last refusal was the first).
     for (std::size_t frames : {1, 2, 512}) {
         lib::Result<PhysAddr, mm::AllocError> more = allocator.allocate(frames, frames);
         REQUIRE_FALSE(more.ok());
         CHECK(more.error() == mm::AllocError::out_of_memory);
     }
-    CHECK(Snapshot(allocator).totals.free_frames == 0);
+    CHECK(allocator.totals().free_frames == 0);
     CHECK(allocator.cpu_stats(0).failed_allocations == 4);
     CHECK(allocator.check_invariants().ok);
 
@@ -139,6 +93,40 @@ TEST_CASE("frame allocator: a stale marker is recalculated when allocation runs 
     CHECK(allocator.check_invariants().ok);
 }
 
+TEST_CASE("frame allocator: a whole-memory recalculation finds frames freed in another area") {
+    // CPU 1 fills area 1 and frees two runs in its middle: area 1's marker stays at its end.
+    // CPU 0's own area is full too, so nothing fits anywhere until a recalculation under the
+    // lock finds the freed runs; CPU 0 then shares CPU 1's area.
+    Harness<> harness({{0, 64 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    HostPlatform::current_cpu = 0;
+    PhysAddr own = must_allocate(allocator, 8192);
+    HostPlatform::current_cpu = 1;
+    PhysAddr other = must_allocate(allocator, 8192);
+    REQUIRE(own / mm::kAreaBytes != other / mm::kAreaBytes);
+    const auto other_area = static_cast<std::uint32_t>(other / mm::kAreaBytes);
+    must_free(allocator, other + 1000 * mm::kFrameSize, 300);
+    must_free(allocator, other + 4000 * mm::kFrameSize, 600);
+    CHECK(allocator.area_info(other_area).marker == 8192);
+    std::uint64_t before = allocator.recalculation_count();
+
+    HostPlatform::current_cpu = 0;
+    CHECK(must_allocate(allocator, 500) == other + 4000 * mm::kFrameSize);
+    CHECK(allocator.recalculation_count() == before + 1);
+    CHECK(allocator.cpu_stats(0).recalculations == 1);
+    CHECK(allocator.cpu_stats(0).shares == 1);
+    CHECK(allocator.area_info(other_area).owner == 1);
+    CHECK(allocator.area_info(other_area).marker == 4500);
+    CHECK(allocator.area_info(other_area).limit == 4600);
+    // The smaller run was not the largest, so it stayed outside the extent; once the extent is
+    // too small, a rescan of the area the cursor points at finds it, without the lock.
+    CHECK(must_allocate(allocator, 300) == other + 1000 * mm::kFrameSize);
+    CHECK(allocator.cpu_stats(0).area_rescans == 1);
+    CHECK(allocator.recalculation_count() == before + 1);
+    CHECK(allocator.cpu_stats(0).last_resort_searches == 0);
+    CHECK(allocator.check_invariants().ok);
+}
+
 TEST_CASE(
     "frame allocator: a free right below the marker moves it back, one at the limit extends") {
     HostPlatform::current_cpu = 0;
@@ -154,8 +142,8 @@ TEST_CASE(
     CHECK(allocator.area_info(0).marker == 0);
     CHECK(allocator.area_info(0).limit == 8192);
 
-    // Fill the area, free the tail's neighbour below the marker... then the limit case:
-    // after a recalculation, a free that starts at the limit extends the extent upwards.
+    // The limit case: fill the area, free one block so a rescan puts the extent there, then a
+    // free that starts exactly at the extent's limit extends it upwards.
     std::vector<PhysAddr> blocks;
     for (int i = 0; i < 16; ++i) {
         blocks.push_back(must_allocate(allocator, 512));
@@ -166,66 +154,6 @@ TEST_CASE(
     must_free(allocator, blocks[3], 512);
     CHECK(allocator.area_info(0).limit == 4 * 512);
     CHECK(allocator.area_info(0).marker == 2 * 512 + 100);
-}
-
-TEST_CASE("frame allocator: refused frees change nothing") {
-    HostPlatform::current_cpu = 0;
-    // Two adjacent areas (one region across 32 MiB) and a hole before the third.
-    Harness<> harness({{16 * kMiB, 48 * kMiB}, {60 * kMiB, 64 * kMiB}});
-    Allocator& allocator = *harness.allocator;
-    REQUIRE(allocator.area_count() == 3);
-    PhysAddr block = must_allocate(allocator, 64);
-    // A run that straddles the 32 MiB boundary between area 0 and area 1.
-    std::vector<PhysAddr> held;
-    while (true) {
-        PhysAddr frame = must_allocate(allocator, 512);
-        held.push_back(frame);
-        if (frame >= 32 * kMiB) {
-            break;
-        }
-    }
-    using mm::FreeError;
-    check_free_refused(allocator, block + 1, 1, FreeError::misaligned);
-    check_free_refused(allocator, block + 2048, 2, FreeError::misaligned);
-    check_free_refused(allocator, block, 0, FreeError::invalid_size);
-    check_free_refused(allocator, block, mm::kFramesPerArea + 1, FreeError::invalid_size);
-    check_free_refused(allocator, 8 * kMiB, 1, FreeError::outside_areas);   // below all areas
-    check_free_refused(allocator, 50 * kMiB, 1, FreeError::outside_areas);  // in the hole
-    check_free_refused(allocator, 64 * kMiB, 1, FreeError::outside_areas);  // past the end
-    check_free_refused(allocator, 0xfd00000000, 1, FreeError::outside_areas);
-    check_free_refused(allocator, 32 * kMiB - mm::kFrameSize, 2, FreeError::outside_areas);
-    check_free_refused(allocator, 64 * kMiB - mm::kFrameSize, 2, FreeError::outside_areas);
-
-    // Double frees: all of it free already, or only one frame of it.
-    must_free(allocator, block, 64);
-    check_free_refused(allocator, block, 64, FreeError::not_allocated);
-    check_free_refused(allocator, block, 1, FreeError::not_allocated);
-    PhysAddr again = must_allocate(allocator, 64);
-    must_free(allocator, again + 63 * mm::kFrameSize, 1);
-    check_free_refused(allocator, again, 64, FreeError::not_allocated);
-    // Frames never handed out are free: freeing them is a double free too.
-    check_free_refused(allocator, 62 * kMiB, 4, FreeError::not_allocated);
-    CHECK(allocator.cpu_stats(0).rejected_frees == 14);
-}
-
-TEST_CASE("frame allocator: invalid requests are refused and change nothing") {
-    HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 64 * kMiB}});
-    Allocator& allocator = *harness.allocator;
-    must_allocate(allocator, 3);
-    Snapshot before(allocator);
-    const std::pair<std::size_t, std::size_t> bad[] = {
-        {0, 1}, {8193, 1}, {1, 0}, {1, 3}, {4, 48}, {1, 16384}, {~std::size_t{0}, 1}};
-    for (auto [frames, alignment] : bad) {
-        lib::Result<PhysAddr, mm::AllocError> result = allocator.allocate(frames, alignment);
-        REQUIRE_FALSE(result.ok());
-        CHECK(result.error() == mm::AllocError::invalid_request);
-    }
-    CHECK(Snapshot(allocator) == before);
-    CHECK(allocator.check_invariants().ok);
-    // The largest valid request: a whole area, aligned to the area size.
-    PhysAddr whole = must_allocate(allocator, 8192, 8192);
-    CHECK(whole == 32 * kMiB);
 }
 
 TEST_CASE("frame allocator: alignment applies to physical addresses") {
@@ -249,6 +177,28 @@ TEST_CASE("frame allocator: alignment applies to physical addresses") {
         must_free(allocator, address, frames);
     }
     CHECK(allocator.totals().allocated_frames == 0);
+}
+
+TEST_CASE("frame allocator: the last resort finds an aligned run that no extent shows") {
+    // The largest free run, [1, 1023), holds no 2 MiB-aligned block of 512 frames; the smaller
+    // run [2048, 2560) does. Rescans and recalculations keep pointing at the larger one, so
+    // only the exhaustive first-fit search can serve the request.
+    HostPlatform::current_cpu = 0;
+    Harness<> harness({{0, 32 * kMiB}});
+    Allocator& allocator = *harness.allocator;
+    must_allocate(allocator, 8192);
+    must_free(allocator, 1 * mm::kFrameSize, 1022);
+    must_free(allocator, 2048 * mm::kFrameSize, 512);
+    CHECK(must_allocate(allocator, 512, 512) == 2048 * mm::kFrameSize);
+    CHECK(allocator.cpu_stats(0).last_resort_searches == 1);
+    CHECK(allocator.area_info(0).free == 1022);
+    CHECK(allocator.check_invariants().ok);
+    // Now nothing aligned is left: refused, and nothing changes.
+    lib::Result<PhysAddr, mm::AllocError> none = allocator.allocate(512, 512);
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error() == mm::AllocError::out_of_memory);
+    CHECK(allocator.area_info(0).free == 1022);
+    CHECK(allocator.check_invariants().ok);
 }
 
 TEST_CASE("frame allocator: fragmentation counts free frames in whole free 2 MiB blocks") {
