@@ -2,6 +2,7 @@
 
 #include "boot/console.hpp"
 #include "boot/cpu.hpp"
+#include "boot/tsc.hpp"
 
 namespace power {
 namespace {
@@ -11,6 +12,7 @@ bool acpi_known = false;
 AcpiSleepControl acpi{};
 
 constexpr std::uint16_t kSciEnable = 1 << 0;
+constexpr std::uint64_t kPowerOffGraceUs = 500000;
 constexpr std::uint16_t kSleepTypeMask = 7 << 10;
 constexpr std::uint16_t kSleepEnable = 1 << 13;
 
@@ -53,10 +55,14 @@ void power_off() {
         if (acpi.pm1b_control != 0) {
             write_sleep(acpi.pm1b_control, acpi.sleep_type_b);
         }
+        // The machine may take a moment to act (QEMU handles the request in its main loop,
+        // while this CPU keeps running): wait before trying anything else.
+        tsc::delay_us(kPowerOffGraceUs);
     }
     // QEMU with SeaBIOS puts the ACPI PM block at 0x600 (pc and q35); older QEMU used 0xB004.
     cpu::out16(0x604, 0x2000);
     cpu::out16(0xB004, 0x2000);
+    tsc::delay_us(kPowerOffGraceUs);
     kprint("Power-off failed: halting instead.\n");
     cpu::halt_forever();
 }
