@@ -83,3 +83,15 @@ def test_debug_fill_kernel_survives_stress_and_reports_a_write_after_free(ctx):
         assert report.group(1) == report.group(3) == "0", report.group(0)
         m.expect("backtrace:")
         m.expect_exit(PANIC_EXIT)
+
+
+def test_reboot_resets_the_machine(ctx):
+    """`reboot` resets the machine through the keyboard controller; with -no-reboot QEMU turns
+    the reset into an exit with status 0 instead of booting again."""
+    with ctx.boot() as m:
+        m.expect("MarkerOS ready")
+        m.expect_prompt()
+        m.command("reboot", expect_prompt=False)
+        m.expect("Rebooting.")
+        assert m.wait_exit(timeout=20) == 0
+        assert "PANIC" not in m.log
