@@ -4,6 +4,7 @@
  * switch itself, the same 4 GiB at the direct-map base, and the first GiB at the kernel's link
  * address), and calls kernel_main in the higher half. Later, C++ code replaces these tables. */
 #include "boot/layout.h"
+#include "boot/segments.h"
 
 #define MB2_BOOTLOADER_MAGIC 0x36D76289
 #define COM1 0x3F8
@@ -131,13 +132,7 @@ _start:
 
 .code64
 long_mode_low:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %ax, %ax
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KERNEL_DATA_SEGMENTS
     movabs $long_mode_high, %rax
     jmp *%rax
 

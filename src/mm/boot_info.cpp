@@ -246,8 +246,7 @@ void Parser::parse_rsdp(std::size_t offset, mb2::TagHeader tag, RsdpVersion vers
     if (!accept_once(offset, tag)) {
         return;
     }
-    const std::size_t length =
-        version == RsdpVersion::v2 ? sizeof(mb2::RsdpV2) : sizeof(mb2::RsdpV1);
+    const std::size_t length = version == RsdpVersion::v2 ? mb2::kRsdpV2Size : mb2::kRsdpV1Size;
     if (tag.size < sizeof(mb2::TagHeader) + length) {
         report(ProblemKind::tag_truncated, offset, tag.type, "RSDP copy shorter than the RSDP");
         return;

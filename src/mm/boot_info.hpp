@@ -24,7 +24,7 @@ enum class RsdpVersion : std::uint8_t { none, v1, v2 };
 struct Rsdp {
     RsdpVersion version = RsdpVersion::none;
     std::uint8_t length = 0;  // 20 for v1, 36 for v2.
-    std::uint8_t bytes[sizeof(multiboot2::RsdpV2)] = {};
+    std::uint8_t bytes[multiboot2::kRsdpV2Size] = {};
 };
 
 struct Framebuffer {

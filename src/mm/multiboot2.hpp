@@ -104,31 +104,10 @@ static_assert(offsetof(FramebufferTag, framebuffer_bpp) == 28);
 static_assert(offsetof(FramebufferTag, framebuffer_type) == 29);
 inline constexpr std::size_t kFramebufferCommonSize = 31;
 
-// Tags 14 and 15 carry a verbatim copy of the firmware's RSDP after the tag header. Checksums
-// are the ACPI code's business; the parser only copies the bytes.
-struct [[gnu::packed]] RsdpV1 {
-    char signature[8];
-    std::uint8_t checksum;
-    char oem_id[6];
-    std::uint8_t revision;
-    std::uint32_t rsdt_address;
-};
-static_assert(sizeof(RsdpV1) == 20);
-static_assert(offsetof(RsdpV1, checksum) == 8);
-static_assert(offsetof(RsdpV1, oem_id) == 9);
-static_assert(offsetof(RsdpV1, revision) == 15);
-static_assert(offsetof(RsdpV1, rsdt_address) == 16);
-
-struct [[gnu::packed]] RsdpV2 {
-    RsdpV1 v1;
-    std::uint32_t length;
-    std::uint64_t xsdt_address;
-    std::uint8_t extended_checksum;
-    std::uint8_t reserved[3];
-};
-static_assert(sizeof(RsdpV2) == 36);
-static_assert(offsetof(RsdpV2, length) == 20);
-static_assert(offsetof(RsdpV2, xsdt_address) == 24);
-static_assert(offsetof(RsdpV2, extended_checksum) == 32);
+// Tags 14 and 15 carry a verbatim copy of the firmware's RSDP after the tag header: 20 bytes
+// for ACPI 1.0, 36 for ACPI 2.0 and later. The parser only copies the bytes; their layout and
+// checksums belong to the ACPI code (src/smp/acpi_tables.hpp), which checks them.
+inline constexpr std::size_t kRsdpV1Size = 20;
+inline constexpr std::size_t kRsdpV2Size = 36;
 
 }  // namespace mm::multiboot2

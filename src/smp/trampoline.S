@@ -7,6 +7,8 @@
  *
  * The hand-shake block at trampoline_block (offsets checked in ap_startup.hpp) tells the AP its
  * page tables, stack, per-CPU index and C++ entry point. */
+#include "boot/segments.h"
+
 #define TRAMPOLINE_OFFSET(symbol) ((symbol) - trampoline_start)
 
 .section .rodata
@@ -53,13 +55,7 @@ trampoline_long_mode_target:
 
 .code64
 trampoline_long_mode:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %ax, %ax
-    mov %ax, %fs
-    mov %ax, %gs
+    LOAD_KERNEL_DATA_SEGMENTS
     /* RIP-relative: still running at the identity-mapped low address. */
     lea trampoline_block(%rip), %rbx
     mov 8(%rbx), %rsp                       /* block.stack_top */
