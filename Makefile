@@ -81,7 +81,7 @@ KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest test-smp-255 bench
+        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke
 
 all: kernel
 kernel: $(KERNEL_ELF)
@@ -216,9 +216,42 @@ fuzz: $(FUZZ_BIN)
 	done
 
 # ---------------------------------------------------------------------------------------------
+# Host benchmarks (docs/BENCHMARKS.md): the same allocator source as the kernel's, built like a
+# release. `make bench` runs them all (several minutes) and prints the tables; `make test` only
+# runs `bench-smoke`, which checks that every benchmark builds and runs a few iterations.
+
+BENCH_CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -Isrc -Ibench -MMD -MP -pthread
+# Optimised as the kernel is, with symbols so callgrind can name functions.
+BENCH_CXXFLAGS += -O2 -g
+BENCH_SRC := $(sort $(wildcard bench/*.cpp))
+BENCH_BIN := $(BENCH_SRC:bench/%.cpp=$(BUILD)/bench/%)
+BENCH_RESULTS := $(BUILD)/bench/results.json
+# Five repetitions per benchmark; the tables take each one's median.
+BENCH_REPETITIONS ?= 5
+
+$(BUILD)/bench/%: bench/%.cpp Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  CXX     $< (bench, -O2)"
+	$(Q)$(CXX) $(BENCH_CXXFLAGS) $< -o $@ -lbenchmark
+
+bench: $(BENCH_BIN)
+	$(BUILD)/bench/frame_allocator_bench --benchmark_repetitions=$(BENCH_REPETITIONS) \
+	    --benchmark_out=$(BENCH_RESULTS) --benchmark_out_format=json
+	$(PYTHON) tools/bench_table.py $(BENCH_RESULTS) | tee $(BUILD)/bench/tables.md
+	tools/bench-instructions.sh $(BUILD)/bench/instruction_counts | tee $(BUILD)/bench/instructions.md
+
+bench-smoke: $(BENCH_BIN)
+	$(BUILD)/bench/frame_allocator_bench --smoke --benchmark_out=$(BUILD)/bench/smoke.json \
+	    --benchmark_out_format=json > $(BUILD)/bench/smoke.log 2>&1 \
+	    || { cat $(BUILD)/bench/smoke.log; exit 1; }
+	$(PYTHON) tools/bench_table.py $(BUILD)/bench/smoke.json > /dev/null
+	$(BUILD)/bench/instruction_counts
+	@echo "bench-smoke: every benchmark built and ran"
+
+# ---------------------------------------------------------------------------------------------
 # Checks
 
-FORMATTED := $(shell find src test -name '*.cpp' -o -name '*.hpp' | sort)
+FORMATTED := $(shell find src test bench -name '*.cpp' -o -name '*.hpp' | sort)
 
 format:
 	clang-format -i $(FORMATTED)
@@ -242,6 +275,7 @@ test: deps
 	@$(MAKE) --no-print-directory host-test
 	@$(MAKE) --no-print-directory host-test-tsan
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory bench-smoke
 	@$(MAKE) --no-print-directory integration-selftest
 	@$(MAKE) --no-print-directory integration-test
 

@@ -111,6 +111,7 @@ void bulk_shape(benchmark::State& state) {
     std::vector<mm::PhysAddr>& mine = run.held[cpu];
     PhaseTimer allocation;
     PhaseTimer release;
+    Parallelism parallelism;  // Of the allocation phases.
     std::uint64_t failures = 0;
     std::int64_t round = 0;
     for (auto _ : state) {
@@ -119,7 +120,11 @@ void bulk_shape(benchmark::State& state) {
         Stopwatch start;
         failures += allocate_into(run.allocator, mine, count, frames);
         Stopwatch allocated;
+        run.slots[cpu] = {start, allocated};
         run.barrier.arrive_and_wait();
+        if (cpu == 0 && counted) {
+            parallelism.add(run.slots);  // Nobody writes a slot before the next barrier.
+        }
         Stopwatch free_start;
         failures += free_all(run.allocator, mine, frames);
         Stopwatch freed;
@@ -128,7 +133,9 @@ void bulk_shape(benchmark::State& state) {
     }
     allocation.report(state, "alloc_ns");
     release.report(state, "free_ns");
-    allocation.report_on_cpu(state);
+    if (cpu == 0) {
+        parallelism.report(state);
+    }
     report_slow_paths(state, run.allocator, cpu);
     report_failures(state, failures, run.init_ok);
 }
@@ -145,8 +152,13 @@ void repeat_shape(benchmark::State& state) {
         allocate_into(run.allocator, run.held[cpu], share_of(state, run.allocator, fill), frames);
     PhaseTimer pairs;
     std::int64_t batch = pairs_per_batch();
+    bool first_batch = true;
     for (auto _ : state) {
         Stopwatch start;
+        if (first_batch) {
+            run.slots[cpu].start = start;
+            first_batch = false;
+        }
         for (std::int64_t pair = 0; pair < batch; ++pair) {
             auto address = run.allocator.allocate(frames, frames);
             if (!address || !run.allocator.free(*address, frames)) {
@@ -154,10 +166,16 @@ void repeat_shape(benchmark::State& state) {
             }
         }
         Stopwatch done;
+        run.slots[cpu].end = done;
         state.SetIterationTime(pairs.add(start, done, static_cast<std::uint64_t>(batch)));
     }
     pairs.report(state, "pair_ns");
-    pairs.report_on_cpu(state);
+    if (cpu == 0) {
+        // After the loop's closing barrier, every thread's slot is final.
+        Parallelism parallelism;
+        parallelism.add(run.slots);
+        parallelism.report(state);
+    }
     report_slow_paths(state, run.allocator, cpu);
     report_failures(state, failures, run.init_ok);
 }
@@ -171,6 +189,7 @@ void rand_shape(benchmark::State& state) {
     std::size_t count = share_of(state, run.allocator, 50);
     std::mt19937_64 random(42);
     PhaseTimer release;
+    Parallelism parallelism;  // Of the free phases.
     std::uint64_t failures = 0;
     std::int64_t round = 0;
     for (auto _ : state) {
@@ -195,10 +214,17 @@ void rand_shape(benchmark::State& state) {
         Stopwatch start;
         failures += free_all(run.allocator, run.held[cpu], frames);
         Stopwatch freed;
+        run.slots[cpu] = {start, freed};
+        run.barrier.arrive_and_wait();
+        if (cpu == 0 && counted) {
+            parallelism.add(run.slots);
+        }
         state.SetIterationTime(release.add(start, freed, count, counted));
     }
     release.report(state, "free_ns");
-    release.report_on_cpu(state);
+    if (cpu == 0) {
+        parallelism.report(state);
+    }
     report_slow_paths(state, run.allocator, cpu);
     report_failures(state, failures, run.init_ok);
 }

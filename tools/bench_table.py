@@ -81,7 +81,7 @@ def thread_table(figures, shape, counters, title):
     return f"### {title}\n\n" + table(header, rows)
 
 
-def on_cpu_table(figures):
+def parallelism_table(figures):
     header = ["shape", "allocator", "frames"] + [f"{t}T" for t in THREADS]
     rows = []
     for shape in ("bulk", "repeat", "rand"):
@@ -89,10 +89,10 @@ def on_cpu_table(figures):
             for variant in ("per_cpu", "global_lock"):
                 extra = {"fill": 50} if shape == "repeat" else {}
                 rows.append([shape, variant, str(frames)] + [
-                    number(figures.get(shape, variant, "on_cpu_pct", False, frames=frames,
-                                       threads=t, **extra), 0) for t in THREADS])
-    return ("### on-CPU share of the timed phases, % (wall time the threads spent on a CPU; "
-            "well below 100 in a 2-thread run means other jobs kept the threads apart)\n\n"
+                    number(figures.get(shape, variant, "parallel", False, frames=frames,
+                                       threads=t, **extra), 2) for t in THREADS])
+    return ("### parallelism: threads really running at once during the timed phases (at most 2 "
+            "here); a 2-thread figure shows contention only where this is near 2\n\n"
             + table(header, rows, 3))
 
 
@@ -221,7 +221,7 @@ def main(argv):
                      "repeat: ns per allocate+free pair, half of memory allocated"),
         thread_table(figures, "rand", [("free", "free_ns")],
                      "rand: ns per free of a shuffled (mostly remote) request"),
-        on_cpu_table(figures),
+        parallelism_table(figures),
         sweep_table(figures),
         fragmentation_table(figures),
         scan_table(figures),
