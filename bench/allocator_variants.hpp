@@ -5,7 +5,8 @@
 //   allocate(frames, align) -> optional     a physical address, or nothing
 //   free(address, frames) -> bool           false if the allocator refused
 //   total_frames(), huge_block_share_per_mille()
-//   recalculations(), area_rescans(), area_claims(), shares(), last_resort_searches()
+//   recalculations(), area_rescans(), extent_sweeps(), area_claims(), shares(),
+//   last_resort_searches()
 //                                           slow-path counts since init (0 for first fit)
 #pragma once
 
@@ -63,6 +64,7 @@ class MarkerVariant {
     }
     std::uint64_t recalculations() const { return allocator_->recalculation_count(); }
     std::uint64_t area_rescans() const { return sum(&mm::CpuStats::area_rescans); }
+    std::uint64_t extent_sweeps() const { return sum(&mm::CpuStats::extent_sweeps); }
     std::uint64_t area_claims() const { return sum(&mm::CpuStats::area_claims); }
     std::uint64_t shares() const { return sum(&mm::CpuStats::shares); }
     std::uint64_t last_resort_searches() const { return sum(&mm::CpuStats::last_resort_searches); }
@@ -106,6 +108,7 @@ class FirstFit {
     }
     std::uint64_t recalculations() const { return 0; }
     std::uint64_t area_rescans() const { return 0; }
+    std::uint64_t extent_sweeps() const { return 0; }
     std::uint64_t area_claims() const { return 0; }
     std::uint64_t shares() const { return 0; }
     std::uint64_t last_resort_searches() const { return 0; }

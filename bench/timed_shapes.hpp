@@ -87,14 +87,15 @@ inline void report_failures(benchmark::State& state, std::uint64_t failures, boo
     }
 }
 
-// Recalculations, area rescans and last-resort searches since the allocator was initialised
-// (for the whole run, warm-up and pre-fill included); reported by thread 0 only, after every
-// thread has left the loop.
+// Recalculations, area rescans and sweeps, claims, shares and last-resort searches since the
+// allocator was initialised (for the whole run, warm-up and pre-fill included); reported by thread
+// 0 only, after every thread has left the loop.
 template <typename Variant>
 void report_slow_paths(benchmark::State& state, const Variant& allocator, unsigned cpu) {
     if (cpu == 0) {
         state.counters["recalcs"] = static_cast<double>(allocator.recalculations());
         state.counters["rescans"] = static_cast<double>(allocator.area_rescans());
+        state.counters["sweeps"] = static_cast<double>(allocator.extent_sweeps());
         state.counters["claims"] = static_cast<double>(allocator.area_claims());
         state.counters["shares"] = static_cast<double>(allocator.shares());
         state.counters["last_resorts"] = static_cast<double>(allocator.last_resort_searches());

@@ -111,7 +111,7 @@ def sweep_table(figures):
 
 def fragmentation_table(figures):
     header = ["allocator", "frames", "requests at full", "2 MiB share after half freed",
-              "after 100 rounds", "area rescans", "recalculations"]
+              "after 100 rounds", "area rescans", "sweeps", "claims", "recalculations"]
     rows = []
     for frames in (1, 512):
         for variant in VARIANTS:
@@ -123,6 +123,7 @@ def fragmentation_table(figures):
             rows.append([variant, str(frames), number(get("requests_at_full"), 0),
                          number(get("huge_share_initial_pct")) + " %",
                          number(share) + " %", number(get("rescans"), 0),
+                         number(get("sweeps"), 0), number(get("claims"), 0),
                          number(get("recalcs"), 0)])
     return ("### fragmentation: free memory in entirely free 2 MiB blocks, 1 thread\n\n"
             + table(header, rows))

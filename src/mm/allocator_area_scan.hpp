@@ -47,6 +47,27 @@ inline bool recalculate_area(Area& area) {
     return false;
 }
 
+// The marker ran out: moves the extent to the next free run after it that fits the request
+// (next fit), searching from the limit to the end of the area. Where free frames are scattered
+// in short runs, this hands them out in address order for a few words read per run, where a
+// rescan for the largest run would read the whole bitmap again for each one; the caller
+// rescans for the largest run only once the sweep reaches the end of the area. Returns whether
+// the extent moved. Publishes like recalculate_area: a CAS from the state read before the
+// search, so a search overtaken by any published update is thrown away.
+inline bool sweep_area(Area& area, std::uint32_t frames, std::uint64_t alignment) {
+    AreaState seen = area.load_state();
+    auto load = area.load_free_word();
+    std::size_t start =
+        bitmap::first_fit(seen.limit, area.frames, frames, alignment, area.base_frame, load);
+    if (start == bitmap::kNotFound) {
+        return false;
+    }
+    AreaState desired = seen.next();
+    desired.marker = static_cast<std::uint16_t>(start);
+    desired.limit = static_cast<std::uint16_t>(bitmap::find_next_clear(start, area.frames, load));
+    return area.update_state(seen, desired);
+}
+
 // Free frames of this area that lie in entirely free, 2 MiB-aligned blocks of 512 frames.
 inline void count_free_huge_blocks(const Area& area, Fragmentation& into) {
     std::uint64_t block = aligned_offset(area.base_frame, 0, kFramesPerHugeFrame);

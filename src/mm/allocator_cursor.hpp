@@ -26,6 +26,7 @@ struct alignas(64) CpuCursor {
     std::atomic<std::uint64_t> shares{0};
     std::atomic<std::uint64_t> recalculations{0};
     std::atomic<std::uint64_t> area_rescans{0};
+    std::atomic<std::uint64_t> extent_sweeps{0};
     std::atomic<std::uint64_t> last_resort_searches{0};
     std::atomic<std::uint64_t> lock_spins{0};
     std::atomic<std::uint64_t> failed_allocations{0};
@@ -46,12 +47,19 @@ struct alignas(64) CpuCursor {
     void reset() {
         set(area, kNoArea);
         set(owns_area, 0u);
-        std::atomic<std::uint64_t>* counters[] = {&allocations,   &frees,
-                                                  &remote_frees,  &frames_allocated,
-                                                  &frames_freed,  &area_claims,
-                                                  &shares,        &recalculations,
-                                                  &area_rescans,  &last_resort_searches,
-                                                  &lock_spins,    &failed_allocations,
+        std::atomic<std::uint64_t>* counters[] = {&allocations,
+                                                  &frees,
+                                                  &remote_frees,
+                                                  &frames_allocated,
+                                                  &frames_freed,
+                                                  &area_claims,
+                                                  &shares,
+                                                  &recalculations,
+                                                  &area_rescans,
+                                                  &extent_sweeps,
+                                                  &last_resort_searches,
+                                                  &lock_spins,
+                                                  &failed_allocations,
                                                   &rejected_frees};
         for (std::atomic<std::uint64_t>* counter : counters) {
             set(*counter, std::uint64_t{0});
@@ -69,6 +77,7 @@ struct alignas(64) CpuCursor {
         stats.shares = get(shares);
         stats.recalculations = get(recalculations);
         stats.area_rescans = get(area_rescans);
+        stats.extent_sweeps = get(extent_sweeps);
         stats.last_resort_searches = get(last_resort_searches);
         stats.lock_spins = get(lock_spins);
         stats.failed_allocations = get(failed_allocations);

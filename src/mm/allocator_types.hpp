@@ -18,6 +18,10 @@ inline constexpr std::uint64_t kAreaBytes = std::uint64_t{kFramesPerArea} * kFra
 static_assert(kAreaBytes == (std::uint64_t{32} << 20));
 static_assert(kFramesPerArea % kFramesPerHugeFrame == 0);
 
+// A partly used area is taken over in preference to emptier ones only while it still has this
+// many frames free (a quarter of an area): the take-over must pay for itself.
+inline constexpr std::uint32_t kTakeOverFloorFrames = kFramesPerArea / 4;
+
 // The largest single request and the largest alignment, in frames: one whole area.
 inline constexpr std::size_t kMaxAllocationFrames = kFramesPerArea;
 inline constexpr std::size_t kMaxAlignmentFrames = kFramesPerArea;
@@ -78,7 +82,8 @@ struct CpuStats {
     std::uint64_t area_claims = 0;     // Hand-overs: this CPU took ownership of an unowned area.
     std::uint64_t shares = 0;          // Moves to an area another CPU owns, without owning it.
     std::uint64_t recalculations = 0;  // Recalculation passes this CPU ran.
-    std::uint64_t area_rescans = 0;    // Rescans of its own area when that area's marker ran out.
+    std::uint64_t area_rescans = 0;    // Rescans of its own area for its largest free run.
+    std::uint64_t extent_sweeps = 0;   // Moves of its area's extent to the next run that fits.
     std::uint64_t last_resort_searches = 0;
     std::uint64_t lock_spins = 0;  // Failed try_lock attempts on the allocator's locks.
     std::uint64_t failed_allocations = 0;

@@ -93,6 +93,11 @@ class FrameAllocator {
         recalculate_unless_done(recalculation_generation_.load(std::memory_order_acquire), stats);
     }
 
+    // One area's rescan for its largest free run now, as allocation runs one when a CPU's sweep
+    // reaches the end of its area: for measuring its cost. Returns whether the extent was set
+    // (false if it already held every free frame of the area, or the area kept changing).
+    bool rescan_area(std::size_t index) { return recalculate_area(areas_[index]); }
+
     // Scans every bitmap: O(memory).
     Fragmentation fragmentation() const;
     // Recounts every bitmap and cross-checks areas and cursors. Valid only at quiescent points.
@@ -132,15 +137,19 @@ class FrameAllocator {
             if (claim.result == ClaimResult::claimed) {
                 return finish_allocation({area, claim.offset}, count, cpu, stats);
             }
-            // The original idea, area by area: the marker ran out, so rescan this area (one
-            // KiB of bitmap, mostly in this CPU's cache) and go on at its real largest free
-            // extent before leaving it. Frames freed behind the marker, by this CPU or by
-            // remote frees, are found again without the lock or the other areas.
-            if (current.load_state().free_frames() >= count && recalculate_area(current)) {
-                CpuCursor::add(stats.area_rescans);
-                claim = claim_at_marker(current, count, alignment);
-                if (claim.result == ClaimResult::claimed) {
-                    return finish_allocation({area, claim.offset}, count, cpu, stats);
+            // The original idea, area by area: the marker ran out, so look again in this area
+            // (one KiB of bitmap, mostly in this CPU's cache) before leaving it. First onward
+            // from the extent for the next free run that fits; at the end of the area, a
+            // rescan for its real largest free extent. Frames freed behind the marker, by this
+            // CPU or by remote frees, are found again without the lock or the other areas.
+            if (current.load_state().free_frames() >= count) {
+                bool swept = sweep_area(current, count, alignment);
+                if (swept || recalculate_area(current)) {
+                    CpuCursor::add(swept ? stats.extent_sweeps : stats.area_rescans);
+                    claim = claim_at_marker(current, count, alignment);
+                    if (claim.result == ClaimResult::claimed) {
+                        return finish_allocation({area, claim.offset}, count, cpu, stats);
+                    }
                 }
             }
         }
@@ -166,9 +175,16 @@ class FrameAllocator {
     std::uint32_t select_area(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
                               std::uint32_t frames, std::uint64_t alignment, bool per_cpu);
 
-    // The area with the most free frames among those whose extent fits, or kNoArea.
+    // How select_area ranks the areas whose extent fits a request.
+    enum class AreaChoice : std::uint8_t {
+        take_over,  // Unowned areas only; partly used ones first (see choose_area).
+        next,       // Any area, partly used ones first: the one cursor of global-lock mode.
+        share,      // Any area, the most free first: spreads CPUs that cannot own one.
+    };
+
+    // The area the choice ranks first among those whose extent fits, or kNoArea.
     std::uint32_t best_fitting_area(std::uint32_t frames, std::uint64_t alignment,
-                                    bool unowned_only) const;
+                                    AreaChoice choice) const;
 
     // Releasing the old area is a release store: no CPU but its owner ever writes kNoOwner.
     void move_cursor(CpuCursor& cursor, std::uint32_t to, bool owns);

@@ -57,7 +57,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
                                                                    bool per_cpu) {
     if (per_cpu) {
         for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
-            std::uint32_t candidate = best_fitting_area(frames, alignment, true);
+            std::uint32_t candidate = best_fitting_area(frames, alignment, AreaChoice::take_over);
             if (candidate == kNoArea) {
                 break;
             }
@@ -70,7 +70,8 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
             }
         }
     }
-    std::uint32_t candidate = best_fitting_area(frames, alignment, false);
+    std::uint32_t candidate =
+        best_fitting_area(frames, alignment, per_cpu ? AreaChoice::share : AreaChoice::next);
     if (candidate != kNoArea && candidate != CpuCursor::get(cursor.area)) {
         move_cursor(cursor, candidate, false);
         if (per_cpu) {
@@ -80,25 +81,45 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
     return candidate;
 }
 
+// Taking over or moving on, partly used areas come first: the fullest of those that still have
+// kTakeOverFloorFrames free. Allocations then keep filling memory that is already in use, while
+// areas that nobody allocates from lose frames to frees until their 2 MiB blocks are entirely
+// free again; ranking by most free instead would hand every freed frame out again at once and
+// leave no block whole (docs/BENCHMARKS.md, fragmentation). The floor keeps a take-over worth
+// its cost: the new area serves at least that many frames before the CPU moves again. Without
+// such an area, the one with the most free frames. Sharing ranks by most free frames only, so
+// that CPUs that cannot own an area spread over the owned ones.
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(std::uint32_t frames,
                                                                          std::uint64_t alignment,
-                                                                         bool unowned_only) const {
-    std::uint32_t best = kNoArea;
-    std::uint32_t best_free = 0;
+                                                                         AreaChoice choice) const {
+    std::uint32_t most_free = kNoArea;
+    std::uint32_t most_free_frames = 0;
+    std::uint32_t fullest_partial = kNoArea;
+    std::uint32_t fullest_partial_frames = 0;
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
         const Area& area = areas_[index];
-        if (unowned_only && area.owner.load(std::memory_order_relaxed) != kNoOwner) {
+        if (choice == AreaChoice::take_over &&
+            area.owner.load(std::memory_order_relaxed) != kNoOwner) {
             continue;
         }
         AreaState state = area.load_state(std::memory_order_relaxed);
-        if (extent_fits(area, state, frames, alignment) &&
-            (best == kNoArea || state.free_frames() > best_free)) {
-            best = index;
-            best_free = state.free_frames();
+        if (!extent_fits(area, state, frames, alignment)) {
+            continue;
+        }
+        std::uint32_t free = state.free_frames();
+        if (most_free == kNoArea || free > most_free_frames) {
+            most_free = index;
+            most_free_frames = free;
+        }
+        bool partial = free < area.frames && free >= kTakeOverFloorFrames;
+        if (choice != AreaChoice::share && partial &&
+            (fullest_partial == kNoArea || free < fullest_partial_frames)) {
+            fullest_partial = index;
+            fullest_partial_frames = free;
         }
     }
-    return best;
+    return fullest_partial != kNoArea ? fullest_partial : most_free;
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
