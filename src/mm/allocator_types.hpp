@@ -19,8 +19,8 @@ static_assert(kAreaBytes == (std::uint64_t{32} << 20));
 static_assert(kFramesPerArea % kFramesPerHugeFrame == 0);
 
 // A partly used area is taken over in preference to emptier ones only while it still has this
-// many frames free (a quarter of an area): the take-over must pay for itself.
-inline constexpr std::uint32_t kTakeOverFloorFrames = kFramesPerArea / 4;
+// many frames free: a take-over must pay for itself by serving at least a 2 MiB block's worth.
+inline constexpr std::uint32_t kTakeOverFloorFrames = kFramesPerHugeFrame;
 
 // The largest single request and the largest alignment, in frames: one whole area.
 inline constexpr std::size_t kMaxAllocationFrames = kFramesPerArea;

@@ -86,7 +86,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
 // areas that nobody allocates from lose frames to frees until their 2 MiB blocks are entirely
 // free again; ranking by most free instead would hand every freed frame out again at once and
 // leave no block whole (docs/BENCHMARKS.md, fragmentation). The floor keeps a take-over worth
-// its cost: the new area serves at least that many frames before the CPU moves again. Without
+// its cost: the new area serves at least a 2 MiB block's worth before the CPU moves again. Without
 // such an area, the one with the most free frames. Sharing ranks by most free frames only, so
 // that CPUs that cannot own an area spread over the owned ones.
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
