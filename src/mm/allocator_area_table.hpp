@@ -137,8 +137,13 @@ class AreaTable {
     Area& operator[](std::uint32_t index) { return areas_[index]; }
     const Area& operator[](std::uint32_t index) const { return areas_[index]; }
 
-    // The area holding physical frame `frame`, or kNoArea: a binary search over bases.
-    std::uint32_t find(std::uint64_t frame) const {
+    // The area holding physical frame `frame`, or kNoArea: area `hint` if it holds the frame,
+    // else a binary search over bases.
+    std::uint32_t find(std::uint64_t frame, std::uint32_t hint = kNoArea) const {
+        // Most frees give frames back to the area the freeing CPU allocates from: try it first.
+        if (hint < count_ && frame - areas_[hint].base_frame < areas_[hint].frames) {
+            return hint;
+        }
         std::uint32_t low = 0;
         std::uint32_t high = count_;  // The answer is the last area with base <= frame.
         while (low < high) {

@@ -49,7 +49,7 @@ inline bool claim(AtomicWord* words, std::size_t start, std::size_t count) {
             }
         } while (!word.compare_exchange_weak(seen, seen & ~span.mask, std::memory_order_acquire,
                                              std::memory_order_relaxed));
-        claimed_end = span.first_bit + count_ones(span.mask);
+        claimed_end = span.first_bit + span.bits;
         return true;
     });
     if (!complete) {
@@ -73,7 +73,7 @@ inline std::size_t release(AtomicWord* words, std::size_t start, std::size_t cou
             }
         } while (!word.compare_exchange_weak(seen, seen | span.mask, std::memory_order_release,
                                              std::memory_order_relaxed));
-        freed += count_ones(span.mask);
+        freed += span.bits;
         return true;
     });
     return freed;

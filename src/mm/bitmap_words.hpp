@@ -38,21 +38,28 @@ struct WordSpan {
     std::size_t index;
     Word mask;
     std::size_t first_bit;  // Bit number (in the whole bitmap) of the lowest bit in `mask`.
+    std::size_t bits;       // How many bits `mask` holds.
 };
 
 // Calls visit(WordSpan) for each word that [start, start + count) touches, lowest first, and
 // stops early (returning false) as soon as visit returns false.
 template <typename Visit>
 constexpr bool for_each_word(std::size_t start, std::size_t count, Visit&& visit) {
+    std::size_t offset = start % kBitsPerWord;
+    // Most requests are a frame or a few: one word, without the loop's bookkeeping.
+    if (offset + count <= kBitsPerWord) {
+        return count == 0 ||
+               visit(WordSpan{start / kBitsPerWord, bit_mask(offset, count), start, count});
+    }
     std::size_t bit = start;
     std::size_t end = start + count;
     while (bit < end) {
-        std::size_t offset = bit % kBitsPerWord;
+        offset = bit % kBitsPerWord;
         std::size_t take = kBitsPerWord - offset;
         if (take > end - bit) {
             take = end - bit;
         }
-        if (!visit(WordSpan{bit / kBitsPerWord, bit_mask(offset, take), bit})) {
+        if (!visit(WordSpan{bit / kBitsPerWord, bit_mask(offset, take), bit, take})) {
             return false;
         }
         bit += take;

@@ -208,8 +208,10 @@ class FrameAllocator {
         return area.address_of(placement.offset);
     }
 
-    lib::Status<FreeError> free_with(CpuCursor& stats, unsigned cpu, PhysAddr address,
-                                     std::size_t frames, bool per_cpu);
+    // `cursor` is the one allocation uses in this mode: its area is the likeliest home of the
+    // frames, and is looked at first.
+    lib::Status<FreeError> free_with(const CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
+                                     PhysAddr address, std::size_t frames, bool per_cpu);
 
     // Read on every call, written only by init and set_mode.
     alignas(64) AreaTable areas_;

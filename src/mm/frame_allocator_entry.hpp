@@ -27,18 +27,20 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free(PhysAddr ad
                                                                      std::size_t frames) {
     unsigned cpu = P::cpu_index();
     if (cpu < kMaxCpus && mode() == Mode::per_cpu) {
-        return free_with(cursors_[cpu], cpu, address, frames, true);
+        CpuCursor& cursor = cursors_[cpu];
+        return free_with(cursor, cursor, cpu, address, frames, true);
     }
     std::uint64_t spins = 0;
     SpinCountingGuard<P> guard(global_lock_, spins);
     CpuCursor& stats = cpu < kMaxCpus ? cursors_[cpu] : shared_cursor_;
     CpuCursor::add(stats.lock_spins, spins);
-    return free_with(stats, cpu, address, frames, false);
+    return free_with(shared_cursor_, stats, cpu, address, frames, false);
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
-    CpuCursor& stats, unsigned cpu, PhysAddr address, std::size_t frames, bool per_cpu) {
+    const CpuCursor& cursor, CpuCursor& stats, unsigned cpu, PhysAddr address, std::size_t frames,
+    bool per_cpu) {
     auto reject = [&](FreeError error) -> lib::Status<FreeError> {
         CpuCursor::add(stats.rejected_frees);
         return lib::fail(error);
@@ -50,7 +52,7 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
         return reject(FreeError::invalid_size);
     }
     std::uint64_t first_frame = address >> kFrameShift;
-    std::uint32_t index = areas_.find(first_frame);
+    std::uint32_t index = areas_.find(first_frame, CpuCursor::get(cursor.area));
     if (index == kNoArea) {
         return reject(FreeError::outside_areas);
     }

@@ -3,6 +3,7 @@
 // very end, and garbage in the bits past the end.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -178,12 +179,29 @@ TEST_CASE("bitmap words: masks, counts and range predicates") {
     CHECK(mm::bitmap::bit_mask(63, 1) == Word{1} << 63);
     CHECK(mm::bitmap::bit_mask(4, 4) == 0xf0);
     std::vector<std::size_t> visited;
+    std::vector<std::size_t> widths;
     mm::bitmap::for_each_word(60, 70, [&](mm::bitmap::WordSpan span) {
         visited.push_back(span.index);
+        widths.push_back(span.bits);
         CHECK(span.first_bit == (span.index == 0 ? 60 : span.index * 64));
+        CHECK(std::popcount(span.mask) == static_cast<int>(span.bits));
         return true;
     });
     CHECK(visited == std::vector<std::size_t>{0, 1, 2});
+    CHECK(widths == std::vector<std::size_t>{4, 64, 2});
+    // A range inside one word is one span; an empty range visits nothing.
+    std::vector<mm::bitmap::WordSpan> spans;
+    auto collect = [&](mm::bitmap::WordSpan span) {
+        spans.push_back(span);
+        return true;
+    };
+    CHECK(mm::bitmap::for_each_word(130, 62, collect));
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].index == 2);
+    CHECK(spans[0].mask == mm::bitmap::bit_mask(2, 62));
+    CHECK(spans[0].bits == 62);
+    CHECK(mm::bitmap::for_each_word(64, 0, collect));
+    CHECK(spans.size() == 1);
     Bits bits(200, true);
     bits.set(130, false);
     CHECK(mm::bitmap::count_set(0, 200, bits.loader()) == 199);
