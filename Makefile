@@ -81,7 +81,7 @@ KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke
+        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel
 
 all: kernel
 kernel: $(KERNEL_ELF)
@@ -236,9 +236,14 @@ $(BUILD)/bench/%: bench/%.cpp Makefile
 
 bench: $(BENCH_BIN)
 	$(BUILD)/bench/frame_allocator_bench --benchmark_repetitions=$(BENCH_REPETITIONS) \
+	    --benchmark_display_aggregates_only=true \
 	    --benchmark_out=$(BENCH_RESULTS) --benchmark_out_format=json
 	$(PYTHON) tools/bench_table.py $(BENCH_RESULTS) | tee $(BUILD)/bench/tables.md
 	tools/bench-instructions.sh $(BUILD)/bench/instruction_counts | tee $(BUILD)/bench/instructions.md
+
+# The in-kernel `bench` command at -smp 1, 2, 4 and 8, one boot each (several minutes under TCG).
+bench-kernel: $(ISO)
+	$(PYTHON) tools/bench-kernel.py --iso $(ISO) | tee $(BUILD)/bench/kernel.md
 
 bench-smoke: $(BENCH_BIN)
 	$(BUILD)/bench/frame_allocator_bench --smoke --benchmark_out=$(BUILD)/bench/smoke.json \

@@ -3,7 +3,11 @@
 //
 // Buffer layout (every piece 64-byte aligned):
 //
-//   | Area[0] ... Area[count-1] | bitmap 0 | bitmap 1 | ... | (debug fill: poison bitmaps) |
+//   | Area[0] ... Area[count-1] | base frames | bitmap 0 | bitmap 1 | ... | (debug fill: poison) |
+//
+// The base frames are a copy of every area's base_frame, packed eight to a cache line, for the
+// binary search that finds a freed frame's area: searching the descriptors themselves would
+// read lines whose state word other CPUs keep writing, one cache miss per step.
 //
 // The metadata is sized by the number of areas, that is by usable memory, never by the highest
 // address: QEMU reports a reserved region near 1 TiB even for a 128 MiB guest.
@@ -80,18 +84,26 @@ class AreaTable {
         return (bytes + kAlignment - 1) / kAlignment * kAlignment;
     }
 
+    static constexpr std::size_t bases_bytes(std::uint64_t count) {
+        std::size_t bytes = count * sizeof(std::uint64_t);
+        return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    }
+
     static std::size_t metadata_bytes(std::span<const PhysRange> regions, bool with_poison) {
         std::size_t total = 0;
+        std::uint64_t count = 0;
         for_each_area_run(regions, [&](std::uint64_t, std::uint64_t frames) {
             total += sizeof(Area) + bitmap_bytes(frames) * (with_poison ? 2 : 1);
+            ++count;
         });
-        return total;
+        return total + bases_bytes(count);
     }
 
     // Lays out and initialises every area: all frames free, marker 0, limit = frames, no owner.
     lib::Status<InitError> init(std::span<const PhysRange> regions, void* buffer, std::size_t bytes,
                                 bool with_poison) {
         areas_ = nullptr;
+        bases_ = nullptr;
         count_ = 0;
         total_frames_ = 0;
         if (!regions_valid(regions)) {
@@ -111,9 +123,11 @@ class AreaTable {
         }
         auto* bytes_out = static_cast<unsigned char*>(buffer);
         auto* areas = reinterpret_cast<Area*>(bytes_out);
-        unsigned char* next_bitmap = bytes_out + count * sizeof(Area);
+        auto* bases = reinterpret_cast<std::uint64_t*>(bytes_out + count * sizeof(Area));
+        unsigned char* next_bitmap = reinterpret_cast<unsigned char*>(bases) + bases_bytes(count);
         std::uint32_t index = 0;
         for_each_area_run(regions, [&](std::uint64_t base_frame, std::uint64_t frames) {
+            bases[index] = base_frame;
             Area* area = new (&areas[index++]) Area();
             area->base_frame = base_frame;
             area->frames = static_cast<std::uint32_t>(frames);
@@ -128,6 +142,7 @@ class AreaTable {
             total_frames_ += frames;
         });
         areas_ = areas;
+        bases_ = bases;
         count_ = index;
         return {};
     }
@@ -148,7 +163,7 @@ class AreaTable {
         std::uint32_t high = count_;  // The answer is the last area with base <= frame.
         while (low < high) {
             std::uint32_t middle = low + (high - low) / 2;
-            if (areas_[middle].base_frame <= frame) {
+            if (bases_[middle] <= frame) {
                 low = middle + 1;
             } else {
                 high = middle;
@@ -183,6 +198,7 @@ class AreaTable {
     }
 
     Area* areas_ = nullptr;
+    const std::uint64_t* bases_ = nullptr;  // bases_[i] == areas_[i].base_frame, never written.
     std::uint32_t count_ = 0;
     std::uint64_t total_frames_ = 0;
 };

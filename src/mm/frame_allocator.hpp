@@ -42,8 +42,9 @@ class FrameAllocator {
     FrameAllocator(const FrameAllocator&) = delete;
     FrameAllocator& operator=(const FrameAllocator&) = delete;
 
-    // Bytes of metadata init() needs for these regions: per area a 64-byte descriptor and a
-    // 1 KiB bitmap (twice that with debug fill), about 34 KiB per GiB.
+    // Bytes of metadata init() needs for these regions: per area a 64-byte descriptor, its base
+    // frame in the lookup array (8 bytes) and a 1 KiB bitmap (twice that with debug fill): about
+    // 34.3 KiB per GiB.
     static std::size_t metadata_bytes(std::span<const PhysRange> regions) {
         return AreaTable::metadata_bytes(regions, kDebugFill);
     }
