@@ -275,14 +275,18 @@ test-smp-255: $(ISO)
 integration-selftest:
 	$(PYTHON) test/integration/selftest.py
 
+# Each step builds with every core (JOBS), then runs; the steps themselves run one after another
+# so that a failure names its step.
+JOBS ?= $(shell nproc)
+
 test: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory host-test
-	@$(MAKE) --no-print-directory host-test-tsan
-	@$(MAKE) --no-print-directory fuzz
-	@$(MAKE) --no-print-directory bench-smoke
+	@$(MAKE) --no-print-directory -j$(JOBS) host-test
+	@$(MAKE) --no-print-directory -j$(JOBS) host-test-tsan
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz
+	@$(MAKE) --no-print-directory -j$(JOBS) bench-smoke
 	@$(MAKE) --no-print-directory integration-selftest
-	@$(MAKE) --no-print-directory integration-test
+	@$(MAKE) --no-print-directory -j$(JOBS) integration-test
 
 clean:
 	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/grub/grub.cfg
