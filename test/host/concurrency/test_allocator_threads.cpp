@@ -186,12 +186,15 @@ void run_scenario(const Scenario& scenario) {
     std::uint64_t allocated = 0;
     std::uint64_t freed = 0;
     std::uint64_t shares = 0;
+    std::uint64_t sweeps = 0;
     for (unsigned cpu = 0; cpu < scenario.threads; ++cpu) {
         allocated += allocator.cpu_stats(cpu).frames_allocated;
         freed += allocator.cpu_stats(cpu).frames_freed;
         shares += allocator.cpu_stats(cpu).shares;
+        sweeps += allocator.cpu_stats(cpu).extent_sweeps;
     }
     CHECK(allocated == freed);
+    CHECK(sweeps > 0);  // The threads raced through the sweep path too, not only the marker.
     if (scenario.mode == mm::Mode::per_cpu && scenario.threads > allocator.area_count()) {
         CHECK(shares > 0);  // more CPUs than areas: some must share
     }
