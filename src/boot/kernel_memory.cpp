@@ -9,6 +9,14 @@ FrameAllocator frame_allocator;
 
 }  // namespace
 
+bool KernelPlatform::Lock::try_lock() {
+    if (held_by_this_cpu()) {
+        PANIC("frame allocator re-entered on CPU {}: it already holds the allocator's '{}' lock",
+              smp::cpu_index(), name());
+    }
+    return smp::Spinlock::try_lock();
+}
+
 void KernelPlatform::report_use_after_free(mm::PhysAddr frame, std::size_t offset,
                                            std::uint64_t found, unsigned cpu) {
     PANIC(

@@ -22,6 +22,10 @@ struct KernelPlatform {
     class Lock : public smp::Spinlock {
       public:
         constexpr Lock() : smp::Spinlock("frame allocator") {}
+        // The allocator waits with try_lock in a loop (to count its spins), which would spin
+        // forever on a lock this CPU already holds, that is in a re-entered allocator: that
+        // bug panics here instead of hanging.
+        bool try_lock();
     };
     static unsigned cpu_index() { return smp::cpu_index(); }
     static void relax() { cpu::pause(); }

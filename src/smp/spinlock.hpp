@@ -22,7 +22,7 @@ class Spinlock {
     bool try_lock();
     bool held_by_this_cpu() const;
     const char* name() const { return name_; }
-    // Spins of the last contended acquisition, for statistics.
+    // Spins of all contended acquisitions so far, for statistics.
     std::uint64_t total_spins() const { return spins_.load(std::memory_order_relaxed); }
 
   private:
