@@ -183,9 +183,10 @@ class FrameAllocator {
         share,      // Any area, the most free first: spreads CPUs that cannot own one.
     };
 
-    // The area the choice ranks first among those whose extent fits, or kNoArea.
+    // The area the choice ranks first among those whose extent fits, or kNoArea. Areas are
+    // looked at from index `first` on, wrapping round, and ties go to the first one seen.
     std::uint32_t best_fitting_area(std::uint32_t frames, std::uint64_t alignment,
-                                    AreaChoice choice) const;
+                                    AreaChoice choice, std::uint32_t first) const;
 
     // Releasing the old area is a release store: no CPU but its owner ever writes kNoOwner.
     void move_cursor(CpuCursor& cursor, std::uint32_t to, bool owns);

@@ -55,9 +55,15 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
                                                                    std::uint32_t frames,
                                                                    std::uint64_t alignment,
                                                                    bool per_cpu) {
+    // Ties go to the area nearest after the current one (from the first area for a cursor that
+    // has none), so CPUs leaving neighbouring areas at once do not all race for the same one.
+    std::uint32_t current = CpuCursor::get(cursor.area);
+    std::uint32_t after =
+        current < areas_.count() && current + 1 < areas_.count() ? current + 1 : 0;
     if (per_cpu) {
         for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
-            std::uint32_t candidate = best_fitting_area(frames, alignment, AreaChoice::take_over);
+            std::uint32_t candidate =
+                best_fitting_area(frames, alignment, AreaChoice::take_over, after);
             if (candidate == kNoArea) {
                 break;
             }
@@ -71,8 +77,8 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
         }
     }
     std::uint32_t candidate =
-        best_fitting_area(frames, alignment, per_cpu ? AreaChoice::share : AreaChoice::next);
-    if (candidate != kNoArea && candidate != CpuCursor::get(cursor.area)) {
+        best_fitting_area(frames, alignment, per_cpu ? AreaChoice::share : AreaChoice::next, after);
+    if (candidate != kNoArea && candidate != current) {
         move_cursor(cursor, candidate, false);
         if (per_cpu) {
             CpuCursor::add(stats.shares);
@@ -90,14 +96,17 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
 // such an area, the one with the most free frames. Sharing ranks by most free frames only, so
 // that CPUs that cannot own an area spread over the owned ones.
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
-std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(std::uint32_t frames,
-                                                                         std::uint64_t alignment,
-                                                                         AreaChoice choice) const {
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(
+    std::uint32_t frames, std::uint64_t alignment, AreaChoice choice, std::uint32_t first) const {
     std::uint32_t most_free = kNoArea;
     std::uint32_t most_free_frames = 0;
     std::uint32_t fullest_partial = kNoArea;
     std::uint32_t fullest_partial_frames = 0;
-    for (std::uint32_t index = 0; index < areas_.count(); ++index) {
+    std::uint32_t count = areas_.count();
+    for (std::uint32_t step = 0, index = first; step < count; ++step, ++index) {
+        if (index >= count) {
+            index = 0;
+        }
         const Area& area = areas_[index];
         if (choice == AreaChoice::take_over &&
             area.owner.load(std::memory_order_relaxed) != kNoOwner) {
