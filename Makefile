@@ -241,7 +241,7 @@ bench: $(BENCH_BIN)
 	$(PYTHON) tools/bench_table.py $(BENCH_RESULTS) | tee $(BUILD)/bench/tables.md
 	tools/bench-instructions.sh $(BUILD)/bench/instruction_counts | tee $(BUILD)/bench/instructions.md
 
-# The in-kernel `bench` command at -smp 1, 2, 4 and 8, one boot each (several minutes under TCG).
+# The in-kernel `bench` command at -smp 1, 2, 4 and 8, three boots each (about a minute and a half).
 bench-kernel: $(ISO)
 	$(PYTHON) tools/bench-kernel.py --iso $(ISO) | tee $(BUILD)/bench/kernel.md
 
