@@ -178,7 +178,7 @@ class FrameAllocator {
 
     // How select_area ranks the areas whose extent fits a request.
     enum class AreaChoice : std::uint8_t {
-        take_over,  // Unowned areas only; partly used ones first (see choose_area).
+        take_over,  // Unowned areas only; partly used ones first (see best_fitting_area).
         next,       // Any area, partly used ones first: the one cursor of global-lock mode.
         share,      // Any area, the most free first: spreads CPUs that cannot own one.
     };
