@@ -33,7 +33,8 @@ inline constexpr unsigned kMarkerAttempts = 8;
 // recalculation finds them. If the publish fails because only free_count or the limit changed
 // (a free elsewhere in the area), the publish is retried; if the marker moved, the claimed bits
 // are given back and the whole attempt starts again from the new state.
-inline AreaClaim claim_at_marker(Area& area, std::uint32_t frames, std::uint64_t alignment) {
+[[gnu::always_inline]] inline AreaClaim claim_at_marker(Area& area, std::uint32_t frames,
+                                                        std::uint64_t alignment) {
     for (unsigned attempt = 0; attempt < kMarkerAttempts; ++attempt) {
         AreaState seen = area.load_state();
         std::uint64_t start = aligned_offset(area.base_frame, seen.marker, alignment);

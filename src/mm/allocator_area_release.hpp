@@ -33,8 +33,8 @@ inline std::uint32_t release_range(Area& area, std::uint32_t offset, std::uint32
 // claim may have taken them since they were freed. That claim publishes its own update; if it
 // did so before our read, our acquire read makes its claimed bits visible here, and if it does
 // so later, our CAS fails or it sees (and shrinks) the extent we published.
-inline void publish_free(Area& area, std::uint32_t offset, std::uint32_t frames,
-                         std::uint32_t freed) {
+[[gnu::always_inline]] inline void publish_free(Area& area, std::uint32_t offset,
+                                                std::uint32_t frames, std::uint32_t freed) {
     std::uint32_t end = offset + frames;
     AreaState seen = area.load_state();
     for (;;) {

@@ -155,7 +155,7 @@ class AreaTable {
     // The area holding physical frame `frame`, or kNoArea: area `hint` if it holds the frame,
     // else a binary search over bases.
     std::uint32_t find(std::uint64_t frame, std::uint32_t hint = kNoArea) const {
-        // Most frees give frames back to the area the freeing CPU allocates from: try it first.
+        // Most frees give frames back to the area the freeing CPU freed into last: try it first.
         if (hint < count_ && frame - areas_[hint].base_frame < areas_[hint].frames) {
             return hint;
         }

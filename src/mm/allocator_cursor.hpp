@@ -17,6 +17,10 @@ namespace mm {
 struct alignas(64) CpuCursor {
     std::atomic<std::uint32_t> area{kNoArea};
     std::atomic<std::uint32_t> owns_area{0};  // 0 or 1: sharing CPUs point at areas they don't own.
+    // Where this CPU's last free went: most frees go to the same area as the one before (a run
+    // of frees of what was allocated together, or the CPU's own area), so a free looks there
+    // before searching.
+    std::atomic<std::uint32_t> last_freed_area{kNoArea};
     std::atomic<std::uint64_t> allocations{0};
     std::atomic<std::uint64_t> frees{0};
     std::atomic<std::uint64_t> remote_frees{0};
@@ -47,6 +51,7 @@ struct alignas(64) CpuCursor {
     void reset() {
         set(area, kNoArea);
         set(owns_area, 0u);
+        set(last_freed_area, kNoArea);
         std::atomic<std::uint64_t>* counters[] = {&allocations,
                                                   &frees,
                                                   &remote_frees,

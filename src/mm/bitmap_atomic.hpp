@@ -38,7 +38,7 @@ inline void unclaim(AtomicWord* words, std::size_t start, std::size_t count) {
 // Clears (allocates) every bit of [start, start + count), word by word, each word with a CAS
 // that verifies all its bits in the range are still set. On the first word where one is not,
 // the words already taken are given back and false is returned: all or nothing.
-inline bool claim(AtomicWord* words, std::size_t start, std::size_t count) {
+[[gnu::always_inline]] inline bool claim(AtomicWord* words, std::size_t start, std::size_t count) {
     std::size_t claimed_end = start;
     bool complete = for_each_word(start, count, [&](WordSpan span) {
         AtomicWord& word = words[span.index];
@@ -62,7 +62,8 @@ inline bool claim(AtomicWord* words, std::size_t start, std::size_t count) {
 // bits in the range are still clear; a word where some bit is already set is left untouched,
 // since another CPU freed it first. Returns how many bits this call freed, so the caller can
 // account for exactly those and tell a lost race (fewer than count) apart.
-inline std::size_t release(AtomicWord* words, std::size_t start, std::size_t count) {
+[[gnu::always_inline]] inline std::size_t release(AtomicWord* words, std::size_t start,
+                                                  std::size_t count) {
     std::size_t freed = 0;
     for_each_word(start, count, [&](WordSpan span) {
         AtomicWord& word = words[span.index];

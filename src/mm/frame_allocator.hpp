@@ -210,9 +210,9 @@ class FrameAllocator {
         return area.address_of(placement.offset);
     }
 
-    // `cursor` is the one allocation uses in this mode: its area is the likeliest home of the
-    // frames, and is looked at first.
-    lib::Status<FreeError> free_with(const CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
+    // `cursor` is the one allocation uses in this mode: the area of its last free is the
+    // likeliest home of the frames, and is looked at first.
+    lib::Status<FreeError> free_with(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
                                      PhysAddr address, std::size_t frames, bool per_cpu);
 
     // Read on every call, written only by init and set_mode.

@@ -39,7 +39,7 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free(PhysAddr ad
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
-    const CpuCursor& cursor, CpuCursor& stats, unsigned cpu, PhysAddr address, std::size_t frames,
+    CpuCursor& cursor, CpuCursor& stats, unsigned cpu, PhysAddr address, std::size_t frames,
     bool per_cpu) {
     auto reject = [&](FreeError error) -> lib::Status<FreeError> {
         CpuCursor::add(stats.rejected_frees);
@@ -52,9 +52,13 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
         return reject(FreeError::invalid_size);
     }
     std::uint64_t first_frame = address >> kFrameShift;
-    std::uint32_t index = areas_.find(first_frame, CpuCursor::get(cursor.area));
+    std::uint32_t last = CpuCursor::get(cursor.last_freed_area);
+    std::uint32_t index = areas_.find(first_frame, last);
     if (index == kNoArea) {
         return reject(FreeError::outside_areas);
+    }
+    if (index != last) {
+        CpuCursor::set(cursor.last_freed_area, index);
     }
     Area& area = areas_[index];
     auto offset = static_cast<std::uint32_t>(first_frame - area.base_frame);
