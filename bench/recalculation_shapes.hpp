@@ -30,28 +30,19 @@ enum class Pattern : std::int64_t {
     words = 2,      // Every other aligned run of 64 frames: 64 runs per area.
 };
 
-// Fills all memory, then frees the pattern's frames except in area `keep` (kNoArea: none).
-// The last frame of every area stays allocated, since freeing the frame below a full area's
-// marker would move the marker back and leave a usable extent. Returns false if that failed.
-inline bool fragment(PerCpu& variant, Pattern pattern, std::mt19937_64& random,
-                     std::uint32_t keep) {
+// Fills all memory, then frees the pattern's frames. The last frame of every area stays
+// allocated, since freeing the frame below a full area's marker would move the marker back and
+// leave a usable extent. Returns false if that failed.
+inline bool fragment(PerCpu& variant, Pattern pattern, std::mt19937_64& random) {
     MarkerAllocator& allocator = variant.allocator();
-    std::uint64_t keep_begin = 0;
-    std::uint64_t keep_end = 0;
-    if (keep != mm::kNoArea) {
-        mm::AreaInfo info = allocator.area_info(keep);
-        keep_begin = info.base >> mm::kFrameShift;
-        keep_end = keep_begin + info.frames;
-    }
     for (const mm::PhysRange& region : bench_memory()) {
         std::uint64_t end = region.end >> mm::kFrameShift;
         for (std::uint64_t frame = region.begin >> mm::kFrameShift; frame < end; ++frame) {
             bool last_of_area = (frame + 1) % mm::kFramesPerArea == 0 || frame + 1 == end;
-            bool kept = frame >= keep_begin && frame < keep_end;
             bool free = pattern == Pattern::alternate ? frame % 2 == 0
                         : pattern == Pattern::words   ? frame / 64 % 2 == 0
                                                       : (random() & 1) == 0;
-            if (free && !last_of_area && !kept && !variant.free(frame << mm::kFrameShift, 1)) {
+            if (free && !last_of_area && !variant.free(frame << mm::kFrameShift, 1)) {
                 return false;
             }
         }
@@ -81,7 +72,7 @@ inline void recalculation_shape(benchmark::State& state) {
     std::mt19937_64 random(11);
     MarkerAllocator& allocator = run.allocator.allocator();
     fill_everything(run.allocator);
-    if (!fragment(run.allocator, pattern, random, mm::kNoArea)) {
+    if (!fragment(run.allocator, pattern, random)) {
         state.SkipWithError("could not fragment the memory");
         return;
     }
@@ -119,7 +110,7 @@ inline void rescan_shape(benchmark::State& state) {
     double area_bytes = 0;
     for (auto _ : state) {
         fill_everything(run.allocator);
-        if (!fragment(run.allocator, pattern, random, mm::kNoArea)) {
+        if (!fragment(run.allocator, pattern, random)) {
             state.SkipWithError("could not fragment the memory");
             break;
         }
