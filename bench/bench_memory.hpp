@@ -13,12 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "lib/units.hpp"
 #include "mm/frame.hpp"
 
 namespace bench {
 
-inline constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-inline constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kDefaultMemoryMiB = 4096;
 
 // The managed size in MiB: BENCH_MEMORY_MIB, or 4096. 0 if the variable is malformed.
@@ -38,10 +37,10 @@ inline std::uint64_t memory_mib_from_environment() {
 // Half of the memory at [1 MiB, total/2), a quarter at [2.25 GiB, ...) and a quarter at
 // [4 GiB, ...): for 4 GiB that is 2047 + 1024 + 1024 = 4095 MiB.
 inline std::vector<mm::PhysRange> bench_regions(std::uint64_t total_mib) {
-    std::uint64_t total = total_mib * kMiB;
-    std::uint64_t low_begin = 1 * kMiB;
-    std::uint64_t middle_begin = 2 * kGiB + 256 * kMiB;
-    std::uint64_t high_begin = 4 * kGiB;
+    std::uint64_t total = total_mib * lib::MiB;
+    std::uint64_t low_begin = 1 * lib::MiB;
+    std::uint64_t middle_begin = 2 * lib::GiB + 256 * lib::MiB;
+    std::uint64_t high_begin = 4 * lib::GiB;
     return {
         {low_begin, total / 2},
         {middle_begin, middle_begin + total / 4},
@@ -61,8 +60,8 @@ inline std::string describe_regions(const std::vector<mm::PhysRange>& regions) {
     std::string text;
     for (const mm::PhysRange& region : regions) {
         text += text.empty() ? "" : ", ";
-        text += "[" + std::to_string(region.begin / kMiB) + " MiB, " +
-                std::to_string(region.end / kMiB) + " MiB)";
+        text += "[" + std::to_string(region.begin / lib::MiB) + " MiB, " +
+                std::to_string(region.end / lib::MiB) + " MiB)";
     }
     return text;
 }

@@ -23,6 +23,7 @@
 #include "allocator_variants.hpp"
 #include "bench_memory.hpp"
 #include "bench_run.hpp"
+#include "lib/units.hpp"
 #include "line_transfer.hpp"
 #include "quality_shapes.hpp"
 #include "recalculation_shapes.hpp"
@@ -227,8 +228,8 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(count, arguments.data())) {
         return 1;
     }
-    benchmark::AddCustomContext("managed_memory_mib",
-                                std::to_string(plan.total_frames * mm::kFrameSize / bench::kMiB));
+    benchmark::AddCustomContext(
+        "managed_memory_mib", std::to_string(plan.total_frames * mm::kFrameSize / bench::lib::MiB));
     benchmark::AddCustomContext("regions", bench::describe_regions(bench::bench_memory()));
     benchmark::AddCustomContext("host_threads",
                                 std::to_string(std::thread::hardware_concurrency()) +

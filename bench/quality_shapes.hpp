@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench_run.hpp"
+#include "lib/units.hpp"
 #include "timed_shapes.hpp"
 
 namespace bench {
@@ -66,9 +67,9 @@ void fragmentation_shape(benchmark::State& state) {
 }
 
 inline void metadata_shape(benchmark::State& state) {
-    std::vector<mm::PhysRange> one_gib = {{kGiB, 2 * kGiB}};
+    std::vector<mm::PhysRange> one_gib = {{lib::GiB, 2 * lib::GiB}};
     const std::vector<mm::PhysRange>& regions = bench_memory();
-    double gib = static_cast<double>(total_bytes(regions)) / kGiB;
+    double gib = static_cast<double>(total_bytes(regions)) / lib::GiB;
     for (auto _ : state) {
         benchmark::DoNotOptimize(MarkerAllocator::metadata_bytes(regions));
     }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_run.hpp"
+#include "lib/units.hpp"
 
 namespace bench {
 
@@ -91,7 +92,7 @@ inline void recalculation_shape(benchmark::State& state) {
         state.SetIterationTime(timer.add(start, done, 1));
     }
     double seconds = timer.cpu_nanoseconds * 1e-9 / std::max<double>(1, timer.operations);
-    double gib = static_cast<double>(total_bytes(bench_memory())) / kGiB;
+    double gib = static_cast<double>(total_bytes(bench_memory())) / lib::GiB;
     state.counters["recalc_us"] = seconds * 1e6;
     state.counters["GiB_per_s"] = seconds > 0 ? gib / seconds : 0;
 }
@@ -139,8 +140,8 @@ inline void rescan_shape(benchmark::State& state) {
     std::nth_element(samples.begin(), samples.begin() + samples.size() / 2, samples.end());
     double median_ns = samples[samples.size() / 2];
     state.counters["rescan_us"] = median_ns * 1e-3;
-    state.counters["GiB_per_s"] = area_bytes / kGiB / (median_ns * 1e-9);
-    state.counters["area_MiB"] = area_bytes / kMiB;
+    state.counters["GiB_per_s"] = area_bytes / lib::GiB / (median_ns * 1e-9);
+    state.counters["area_MiB"] = area_bytes / lib::MiB;
 }
 
 }  // namespace bench

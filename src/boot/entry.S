@@ -3,8 +3,8 @@
  * builds just enough page tables to enter long mode (identity map of the first 4 GiB for the
  * switch itself, the same 4 GiB at the direct-map base, and the first GiB at the kernel's link
  * address), and calls kernel_main in the higher half. Later, C++ code replaces these tables. */
-#include "boot/layout.h"
-#include "boot/segments.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/segments.h"
 
 #define MB2_BOOTLOADER_MAGIC 0x36D76289
 #define COM1 0x3F8

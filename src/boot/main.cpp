@@ -3,17 +3,21 @@
 // (for the direct map), then everything else.
 #include <cstdint>
 
-#include "boot/boot_info.hpp"
-#include "boot/console.hpp"
-#include "boot/gdt.hpp"
-#include "boot/idt.hpp"
-#include "boot/memory_setup.hpp"
-#include "boot/paging.hpp"
-#include "boot/panic.hpp"
-#include "boot/tsc.hpp"
-#include "boot/version.hpp"
+#include "acpi/power.hpp"
+#include "arch/x86_64/gdt.hpp"
+#include "arch/x86_64/pic.hpp"
+#include "arch/x86_64/tsc.hpp"
+#include "boot/handoff.hpp"
+#include "kernel/console.hpp"
+#include "kernel/firmware_tables.hpp"
+#include "kernel/idt.hpp"
+#include "kernel/memory_setup.hpp"
+#include "kernel/paging.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/power.hpp"
+#include "kernel/version.hpp"
 #include "shell/shell.hpp"
-#include "smp/percpu.hpp"
 #include "smp/smp_init.hpp"
 
 extern "C" void run_global_constructors();
@@ -28,6 +32,20 @@ bool constructors_ran = false;
 struct ConstructorProbe {
     ConstructorProbe() { constructors_ran = true; }
 } constructor_probe;
+
+// Without the FADT and \_S5, poweroff falls back to QEMU's fixed ports.
+void use_acpi_power_off(const acpi::Tables* tables) {
+    if (tables == nullptr) {
+        return;
+    }
+    auto power_off = acpi::read_power_off(*tables);
+    if (!power_off) {
+        kprint("acpi: no power-off data ({}); poweroff uses QEMU's fixed ports\n",
+               acpi::to_string(power_off.error()));
+        return;
+    }
+    power::use_acpi_power_off(power_off.value());
+}
 
 }  // namespace
 
@@ -48,13 +66,17 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
     tsc::calibrate();
     kprint("time: TSC runs at {} MHz\n", tsc::tsc_per_microsecond());
 
-    const BootInformation& boot = read_boot_information(boot_info_physical);
-    paging::init(boot.ram, boot.ram_count);
+    const Handoff& handoff = read_handoff(boot_info_physical);
+    paging::init(handoff.ram.data(), handoff.ram.size());
     kprint("paging: kernel page tables loaded; direct map covers {} of physical addresses\n",
            lib::Bytes{paging::direct_map_end()});
-    load_symbol_table(boot);
-    memory_setup::init(boot);
-    smp::init(boot.parsed, memory_setup::trampoline_page());
+    load_symbol_table(handoff);
+    memory_setup::init(handoff.memory_map(), {handoff.in_use.data(), handoff.in_use.size()});
+
+    pic::disable();
+    const acpi::Tables* tables = firmware_tables::open(handoff.rsdp());
+    use_acpi_power_off(tables);
+    smp::init(tables, memory_setup::trampoline_page());
 
     kprint("{} ready\n", kKernelName);
     shell::run();

@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "shell/args.hpp"
+#include "shell/input/args.hpp"
 
 namespace shell {
 

@@ -4,14 +4,14 @@
 // under the same conditions.
 #include <initializer_list>
 
-#include "boot/console.hpp"
-#include "boot/cpu.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/kernel_memory.hpp"
-#include "boot/tsc.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/direct_map.hpp"
+#include "arch/x86_64/tsc.hpp"
+#include "kernel/console.hpp"
+#include "kernel/kernel_memory.hpp"
+#include "kernel/percpu.hpp"
 #include "shell/command.hpp"
 #include "shell/stress.hpp"
-#include "smp/percpu.hpp"
 
 namespace shell {
 namespace {

@@ -1,8 +1,8 @@
 // `cpus`: every CPU, its state and what the allocator's per-CPU statistics say about it.
-#include "boot/console.hpp"
-#include "boot/kernel_memory.hpp"
+#include "kernel/console.hpp"
+#include "kernel/kernel_memory.hpp"
+#include "kernel/percpu.hpp"
 #include "shell/command.hpp"
-#include "smp/percpu.hpp"
 #include "smp/smp_init.hpp"
 
 namespace shell {

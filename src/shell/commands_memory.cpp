@@ -1,15 +1,14 @@
 // Commands about physical memory: mem, areas, alloc, free.
-#include "boot/console.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/kernel_memory.hpp"
-#include "boot/memory_setup.hpp"
+#include "arch/x86_64/direct_map.hpp"
+#include "kernel/console.hpp"
+#include "kernel/kernel_memory.hpp"
+#include "kernel/memory_setup.hpp"
+#include "lib/units.hpp"
 #include "mm/memory_region_types.hpp"
 #include "shell/command.hpp"
 
 namespace shell {
 namespace {
-
-constexpr std::uint64_t kGiB = 1ull << 30;
 
 void print_per_mille(const char* label, std::uint64_t per_mille) {
     kprint("{}{}.{} %\n", label, per_mille / 10, per_mille % 10);
@@ -113,7 +112,7 @@ void run_mem(Args& args) {
     kprint("mode       {}\n",
            allocator.mode() == mm::Mode::per_cpu ? "per-CPU cursors" : "one global lock");
     kprint("metadata   {} in all, {} per GiB managed\n", lib::Bytes{metadata},
-           lib::Bytes{managed == 0 ? 0 : metadata * kGiB / managed});
+           lib::Bytes{managed == 0 ? 0 : metadata * lib::GiB / managed});
     if (args.has("check")) {
         print_invariants();
     }

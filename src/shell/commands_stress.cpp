@@ -1,12 +1,12 @@
 // `stress`: allocation and free on every CPU at once, checked frame by frame.
 #include <initializer_list>
 
-#include "boot/console.hpp"
+#include "kernel/console.hpp"
+#include "kernel/percpu.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
 #include "shell/shell.hpp"
 #include "shell/stress.hpp"
-#include "smp/percpu.hpp"
 
 namespace shell {
 namespace {

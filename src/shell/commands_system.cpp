@@ -1,9 +1,9 @@
 // Commands about the shell and the machine as a whole: help, log, poweroff, reboot, crash.
-#include "boot/console.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/kernel_memory.hpp"
-#include "boot/panic.hpp"
-#include "boot/power.hpp"
+#include "arch/x86_64/direct_map.hpp"
+#include "kernel/console.hpp"
+#include "kernel/kernel_memory.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/power.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
 

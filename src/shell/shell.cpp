@@ -1,13 +1,13 @@
 #include "shell/shell.hpp"
 
-#include "boot/console.hpp"
-#include "boot/cpu.hpp"
-#include "boot/ps2_keyboard.hpp"
-#include "boot/serial.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/ps2_keyboard.hpp"
+#include "arch/x86_64/serial.hpp"
+#include "kernel/console.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
-#include "shell/line_editor.hpp"
-#include "shell/ps2_decoder.hpp"
+#include "shell/input/line_editor.hpp"
+#include "shell/input/ps2_decoder.hpp"
 
 extern "C" const shell::Command* const __shell_commands_start[];
 extern "C" const shell::Command* const __shell_commands_end[];

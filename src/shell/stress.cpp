@@ -3,15 +3,15 @@
 #include <atomic>
 #include <new>
 
-#include "boot/console.hpp"
-#include "boot/cpu.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/kernel_memory.hpp"
-#include "boot/panic.hpp"
-#include "boot/tsc.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/direct_map.hpp"
+#include "arch/x86_64/tsc.hpp"
+#include "kernel/console.hpp"
+#include "kernel/kernel_memory.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/spinlock.hpp"
 #include "smp/idle.hpp"
-#include "smp/percpu.hpp"
-#include "smp/spinlock.hpp"
 
 namespace stress {
 namespace {

@@ -3,19 +3,19 @@
 #include <atomic>
 #include <cstddef>
 
-#include "boot/console.hpp"
-#include "boot/cpu.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/gdt.hpp"
-#include "boot/idt.hpp"
-#include "boot/kernel_memory.hpp"
-#include "boot/paging.hpp"
-#include "boot/panic.hpp"
-#include "boot/tsc.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/direct_map.hpp"
+#include "arch/x86_64/gdt.hpp"
+#include "arch/x86_64/tsc.hpp"
+#include "kernel/console.hpp"
+#include "kernel/idt.hpp"
+#include "kernel/kernel_memory.hpp"
+#include "kernel/paging.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
 #include "lib/string.hpp"
 #include "smp/idle.hpp"
 #include "smp/local_apic.hpp"
-#include "smp/percpu.hpp"
 
 extern "C" char trampoline_start[], trampoline_end[], trampoline_block[], trampoline_gdt[],
     trampoline_gdt_pointer[], trampoline_long_mode[], trampoline_long_mode_target[];

@@ -1,12 +1,12 @@
 #include "smp/idle.hpp"
 
-#include "boot/console.hpp"
-#include "boot/cpu.hpp"
-#include "boot/gdt.hpp"
-#include "boot/idt.hpp"
-#include "boot/interrupt_frame.hpp"
-#include "boot/panic.hpp"
-#include "boot/tsc.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/gdt.hpp"
+#include "arch/x86_64/interrupt_frame.hpp"
+#include "arch/x86_64/tsc.hpp"
+#include "kernel/console.hpp"
+#include "kernel/idt.hpp"
+#include "kernel/panic.hpp"
 #include "smp/local_apic.hpp"
 
 namespace smp {

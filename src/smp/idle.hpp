@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "smp/percpu.hpp"
+#include "kernel/percpu.hpp"
 
 namespace smp {
 

@@ -1,8 +1,8 @@
 #include "smp/local_apic.hpp"
 
-#include "boot/cpu.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/tsc.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/direct_map.hpp"
+#include "arch/x86_64/tsc.hpp"
 
 namespace lapic {
 namespace {

@@ -1,20 +1,16 @@
 #include "smp/smp_init.hpp"
 
-#include "boot/console.hpp"
-#include "boot/cpu.hpp"
-#include "boot/direct_map.hpp"
-#include "boot/paging.hpp"
-#include "boot/panic.hpp"
-#include "boot/power.hpp"
-#include "boot/tsc.hpp"
-#include "smp/acpi_madt.hpp"
-#include "smp/acpi_parser.hpp"
-#include "smp/acpi_power.hpp"
+#include "acpi/madt.hpp"
+#include "acpi/parser.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/cpu_limits.hpp"
+#include "arch/x86_64/tsc.hpp"
+#include "kernel/console.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
 #include "smp/ap_startup.hpp"
-#include "smp/cpu_limits.hpp"
 #include "smp/idle.hpp"
 #include "smp/local_apic.hpp"
-#include "smp/percpu.hpp"
 
 namespace smp {
 namespace {
@@ -23,73 +19,24 @@ SmpReport smp_report;
 acpi::MadtInfo madt;  // 40 KiB: static, not on the boot stack
 CpuToStart to_start[kMaxCpus];
 
-// Firmware tables lie in RAM or ROM below 4 GiB, all of it in the direct map.
-const std::uint8_t* map_physical(void*, mm::PhysAddr address, std::size_t length) {
-    if (address + length > paging::direct_map_end() || address + length < address) {
-        return nullptr;
-    }
-    return static_cast<const std::uint8_t*>(phys_to_virt(address));
-}
-
 void stop_other_cpus() {
     if (online_cpu_count() > 1) {
         lapic::send_nmi_to_others();  // their NMI handler panics and halts quietly
     }
 }
 
-// The legacy PICs would deliver timer interrupts at vectors that mean CPU exceptions; the
-// kernel uses the local APICs only, so the PICs are remapped out of the way and masked.
-void disable_legacy_pics() {
-    cpu::out8(0x20, 0x11);
-    cpu::out8(0xA0, 0x11);
-    cpu::out8(0x21, 0x20);
-    cpu::out8(0xA1, 0x28);
-    cpu::out8(0x21, 0x04);
-    cpu::out8(0xA1, 0x02);
-    cpu::out8(0x21, 0x01);
-    cpu::out8(0xA1, 0x01);
-    cpu::out8(0x21, 0xFF);
-    cpu::out8(0xA1, 0xFF);
-}
-
-void set_up_power_off(const acpi::Tables& tables) {
-    auto power_off = acpi::read_power_off(tables);
-    if (!power_off) {
-        kprint("acpi: no power-off data ({}); poweroff uses QEMU's fixed ports\n",
-               acpi::to_string(power_off.error()));
-        return;
-    }
-    const acpi::PowerOff& p = power_off.value();
-    power::set_acpi_sleep_control(
-        {p.pm1a_control, p.pm1b_control, p.slp_typ_a, p.slp_typ_b, p.smi_command, p.acpi_enable});
-}
-
-bool read_madt(const mm::BootInfo& boot, const acpi::PhysicalMemory& memory) {
-    std::span<const std::uint8_t> copy{boot.rsdp.bytes, boot.rsdp.length};
-    auto rsdp = acpi::find_rsdp(copy, memory);
-    if (!rsdp) {
-        kprint("smp: no ACPI tables ({}); running on the boot CPU alone\n",
-               acpi::to_string(rsdp.error()));
+bool read_madt(const acpi::Tables* tables) {
+    if (tables == nullptr) {
+        kprint("smp: no ACPI tables; running on the boot CPU alone\n");
         return false;
     }
-    auto tables = acpi::Tables::open(memory, rsdp.value());
-    if (!tables) {
-        kprint("smp: ACPI root table unusable ({}); running on the boot CPU alone\n",
-               acpi::to_string(tables.error()));
-        return false;
-    }
-    if (tables.value().xsdt_rejected()) {
-        kprint("acpi: XSDT rejected ({}); using the RSDT\n",
-               acpi::to_string(tables.value().xsdt_error()));
-    }
-    set_up_power_off(tables.value());
-    auto table = tables.value().find(acpi::kMadtSignature);
+    auto table = tables->find(acpi::kMadtSignature);
     if (!table) {
         kprint("smp: no usable MADT ({}); running on the boot CPU alone\n",
                acpi::to_string(table.error()));
         return false;
     }
-    auto bytes = tables.value().map(table.value());
+    auto bytes = tables->map(table.value());
     if (!bytes) {
         kprint("smp: MADT unreadable ({}); running on the boot CPU alone\n",
                acpi::to_string(bytes.error()));
@@ -110,14 +57,12 @@ bool read_madt(const mm::BootInfo& boot, const acpi::PhysicalMemory& memory) {
 
 }  // namespace
 
-void init(const mm::BootInfo& boot, mm::PhysAddr trampoline_page) {
+void init(const acpi::Tables* tables, mm::PhysAddr trampoline_page) {
     PerCpu& boot_cpu = cpu(0);
     set_panic_stop_hook(stop_other_cpus);
-    disable_legacy_pics();
     init_work_dispatch();
 
-    acpi::PhysicalMemory memory{map_physical, nullptr};
-    smp_report.acpi = read_madt(boot, memory);
+    smp_report.acpi = read_madt(tables);
     std::uint64_t lapic_address =
         smp_report.acpi ? madt.local_apic_address : (cpu::read_msr(cpu::kMsrApicBase) & ~0xFFFull);
     lapic::init_boot_cpu(lapic_address);

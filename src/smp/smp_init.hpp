@@ -1,11 +1,11 @@
-// Bringing up the machine's CPUs: find the ACPI tables, read the MADT, enable the boot CPU's
+// Bringing up the machine's CPUs: read the MADT from the ACPI tables, enable the boot CPU's
 // local APIC and start every enabled AP. Without usable ACPI tables the kernel says why and
 // runs on the boot CPU alone.
 #pragma once
 
 #include <cstdint>
 
-#include "mm/boot_info.hpp"
+#include "acpi/parser.hpp"
 #include "mm/frame.hpp"
 
 namespace smp {
@@ -18,8 +18,9 @@ struct SmpReport {
     bool acpi = false;
 };
 
-// `trampoline_page` is a page below 1 MiB for the AP trampoline (0 if none is free).
-void init(const mm::BootInfo& boot, mm::PhysAddr trampoline_page);
+// `tables` are the firmware's ACPI tables (nullptr if none); `trampoline_page` is a page below
+// 1 MiB for the AP trampoline (0 if none is free).
+void init(const acpi::Tables* tables, mm::PhysAddr trampoline_page);
 const SmpReport& report();
 
 }  // namespace smp

@@ -7,7 +7,7 @@
  *
  * The hand-shake block at trampoline_block (offsets checked in ap_startup.hpp) tells the AP its
  * page tables, stack, per-CPU index and C++ entry point. */
-#include "boot/segments.h"
+#include "arch/x86_64/segments.h"
 
 #define TRAMPOLINE_OFFSET(symbol) ((symbol) - trampoline_start)
 

@@ -15,14 +15,12 @@
 #include <thread>
 #include <vector>
 
+#include "lib/units.hpp"
 #include "mm/allocator_platform.hpp"
 #include "mm/frame.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace alloc_test {
-
-inline constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-inline constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 
 // std::mutex with the try_lock the allocator's spin-counting guard uses.
 class HostLock {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "smp/acpi_madt.hpp"
-#include "smp/acpi_parser.hpp"
-#include "smp/acpi_power.hpp"
+#include "acpi/madt.hpp"
+#include "acpi/parser.hpp"
+#include "acpi/power.hpp"
 
 namespace doctest {
 template <>

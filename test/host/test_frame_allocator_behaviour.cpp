@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
 
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using mm::PhysAddr;
 
 using alloc_test::must_allocate;
@@ -26,7 +26,9 @@ using Allocator = Harness<>::Allocator;
 
 TEST_CASE("frame allocator: exhaustion hands out every frame once, then fails cleanly") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 32 * kMiB}, {40 * kMiB, 48 * kMiB}, {70 * kMiB, 70 * kMiB + 0x3000}});
+    Harness<> harness({{0, 32 * lib::MiB},
+                       {40 * lib::MiB, 48 * lib::MiB},
+                       {70 * lib::MiB, 70 * lib::MiB + 0x3000}});
     Allocator& allocator = *harness.allocator;
     const std::uint64_t total = allocator.totals().total_frames;
     REQUIRE(total == 8192 + 2048 + 3);
@@ -54,7 +56,7 @@ TEST_CASE("frame allocator: exhaustion hands out every frame once, then fails cl
     CHECK(allocator.check_invariants().ok);
 
     // Freeing one frame makes exactly one allocation succeed, and it is that frame.
-    const PhysAddr freed = 40 * kMiB + 77 * mm::kFrameSize;
+    const PhysAddr freed = 40 * lib::MiB + 77 * mm::kFrameSize;
     must_free(allocator, freed, 1);
     CHECK(must_allocate(allocator, 1) == freed);
     CHECK_FALSE(allocator.allocate(1).ok());
@@ -63,7 +65,7 @@ TEST_CASE("frame allocator: exhaustion hands out every frame once, then fails cl
 
 TEST_CASE("frame allocator: a stale marker is recalculated when allocation runs out") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 32 * kMiB}});
+    Harness<> harness({{0, 32 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     std::vector<PhysAddr> blocks;
     for (int i = 0; i < 16; ++i) {
@@ -97,7 +99,7 @@ TEST_CASE("frame allocator: a whole-memory recalculation finds frames freed in a
     // CPU 1 fills area 1 and frees two runs in its middle: area 1's marker stays at its end.
     // CPU 0's own area is full too, so nothing fits anywhere until a recalculation under the
     // lock finds the freed runs; CPU 0 then shares CPU 1's area.
-    Harness<> harness({{0, 64 * kMiB}});
+    Harness<> harness({{0, 64 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     HostPlatform::current_cpu = 0;
     PhysAddr own = must_allocate(allocator, 8192);
@@ -130,7 +132,7 @@ TEST_CASE("frame allocator: a whole-memory recalculation finds frames freed in a
 TEST_CASE(
     "frame allocator: a free right below the marker moves it back, one at the limit extends") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 32 * kMiB}});
+    Harness<> harness({{0, 32 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     PhysAddr first = must_allocate(allocator, 10);
     CHECK(allocator.area_info(0).marker == 10);
@@ -159,7 +161,7 @@ TEST_CASE(
 TEST_CASE("frame allocator: alignment applies to physical addresses") {
     HostPlatform::current_cpu = 0;
     // The region starts 20 KiB past 1 MiB: bitmap positions are not physical alignment.
-    Harness<> harness({{0x105000, 40 * kMiB}});
+    Harness<> harness({{0x105000, 40 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     std::vector<std::pair<PhysAddr, std::size_t>> held;
     for (std::size_t frames : {1, 7, 512, 100, 512, 3}) {
@@ -184,7 +186,7 @@ TEST_CASE("frame allocator: the last resort finds an aligned run that no extent 
     // run [2048, 2560) does. Rescans and recalculations keep pointing at the larger one, so
     // only the exhaustive first-fit search can serve the request.
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 32 * kMiB}});
+    Harness<> harness({{0, 32 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     must_allocate(allocator, 8192);
     must_free(allocator, 1 * mm::kFrameSize, 1022);
@@ -204,7 +206,7 @@ TEST_CASE("frame allocator: the last resort finds an aligned run that no extent 
 TEST_CASE("frame allocator: fragmentation counts free frames in whole free 2 MiB blocks") {
     HostPlatform::current_cpu = 0;
     SUBCASE("all free, aligned area") {
-        Harness<> harness({{0, 32 * kMiB}});
+        Harness<> harness({{0, 32 * lib::MiB}});
         mm::Fragmentation f = harness.allocator->fragmentation();
         CHECK(f.free_frames == 8192);
         CHECK(f.free_huge_blocks == 16);
@@ -212,7 +214,7 @@ TEST_CASE("frame allocator: fragmentation counts free frames in whole free 2 MiB
         CHECK(f.huge_block_share_per_mille() == 1000);
     }
     SUBCASE("one frame taken in every 2 MiB block") {
-        Harness<> harness({{0, 32 * kMiB}});
+        Harness<> harness({{0, 32 * lib::MiB}});
         Allocator& allocator = *harness.allocator;
         for (int block = 0; block < 16; ++block) {
             must_allocate(allocator, 1);
@@ -227,7 +229,7 @@ TEST_CASE("frame allocator: fragmentation counts free frames in whole free 2 MiB
         CHECK(f.huge_block_share_per_mille() == 0);
     }
     SUBCASE("an unaligned region holds fewer whole blocks than its size suggests") {
-        Harness<> harness({{1 * kMiB, 9 * kMiB}});  // 2048 frames, blocks at 2, 4 and 6 MiB
+        Harness<> harness({{1 * lib::MiB, 9 * lib::MiB}});  // 2048 frames, blocks at 2, 4 and 6 MiB
         mm::Fragmentation f = harness.allocator->fragmentation();
         CHECK(f.free_frames == 2048);
         CHECK(f.free_huge_blocks == 3);
@@ -236,7 +238,7 @@ TEST_CASE("frame allocator: fragmentation counts free frames in whole free 2 MiB
 }
 
 TEST_CASE("frame allocator: per-CPU statistics, hand-over and remote frees") {
-    Harness<> harness({{0, 64 * kMiB}});
+    Harness<> harness({{0, 64 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     HostPlatform::current_cpu = 1;
     PhysAddr on_one = must_allocate(allocator, 4);
@@ -273,7 +275,7 @@ TEST_CASE("frame allocator: per-CPU statistics, hand-over and remote frees") {
 
 TEST_CASE("frame allocator: switching modes while quiescent") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 96 * kMiB}});
+    Harness<> harness({{0, 96 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     std::vector<PhysAddr> held;
     for (unsigned cpu = 0; cpu < 3; ++cpu) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/allocator_debug_fill.hpp"
 #include "mm/frame_allocator.hpp"
 
@@ -15,16 +16,15 @@ namespace {
 using alloc_test::FakeMemory;
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using mm::PhysAddr;
 
 using FillAllocator = Harness<true>::Allocator;
 
-constexpr PhysAddr kBase = 64 * kMiB;  // physical addresses the fake memory stands for
+constexpr PhysAddr kBase = 64 * lib::MiB;  // physical addresses the fake memory stands for
 
 // Fake memory for [kBase, kBase + 8 MiB) and an allocator with debug fill over it.
 struct FillFixture {
-    FakeMemory memory{kBase, 8 * kMiB};
+    FakeMemory memory{kBase, 8 * lib::MiB};
     Harness<true> harness{{memory.range()}};
     FillAllocator& allocator = *harness.allocator;
 

@@ -7,13 +7,12 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
 
 using alloc_test::Harness;
-using alloc_test::kGiB;
-using alloc_test::kMiB;
 using mm::PhysRange;
 
 struct ExpectedArea {
@@ -63,13 +62,14 @@ std::uint64_t usable_bytes(const std::vector<PhysRange>& regions) {
 }  // namespace
 
 TEST_CASE("frame allocator layout: one aligned region becomes whole areas") {
-    Harness<> harness({{0, 128 * kMiB}});
-    check_layout(harness, {{0, 8192}, {32 * kMiB, 8192}, {64 * kMiB, 8192}, {96 * kMiB, 8192}});
+    Harness<> harness({{0, 128 * lib::MiB}});
+    check_layout(harness,
+                 {{0, 8192}, {32 * lib::MiB, 8192}, {64 * lib::MiB, 8192}, {96 * lib::MiB, 8192}});
 }
 
 TEST_CASE("frame allocator layout: regions are cut at every 32 MiB boundary") {
-    Harness<> harness({{30 * kMiB, 70 * kMiB}});
-    check_layout(harness, {{30 * kMiB, 512}, {32 * kMiB, 8192}, {64 * kMiB, 1536}});
+    Harness<> harness({{30 * lib::MiB, 70 * lib::MiB}});
+    check_layout(harness, {{30 * lib::MiB, 512}, {32 * lib::MiB, 8192}, {64 * lib::MiB, 1536}});
 }
 
 TEST_CASE("frame allocator layout: tiny regions, holes and touching regions") {
@@ -78,21 +78,21 @@ TEST_CASE("frame allocator layout: tiny regions, holes and touching regions") {
                        {0x5000, 0x7000},
                        {0x7000, 0x9000},
                        {0x100000, 0x9f0000},
-                       {33 * kMiB, 33 * kMiB + 0x1000}});
-    check_layout(harness, {{0x1000, 1}, {0x5000, 4}, {0x100000, 0x8f0}, {33 * kMiB, 1}});
+                       {33 * lib::MiB, 33 * lib::MiB + 0x1000}});
+    check_layout(harness, {{0x1000, 1}, {0x5000, 4}, {0x100000, 0x8f0}, {33 * lib::MiB, 1}});
 }
 
 TEST_CASE("frame allocator layout: regions above 4 GiB and near 1 TiB cost only their size") {
     std::vector<PhysRange> regions = {{0x100000, 0x7fe0000},
-                                      {4 * kGiB, 4 * kGiB + 40 * kMiB},
-                                      {0xfd00000000, 0xfd00000000 + 16 * kMiB}};
+                                      {4 * lib::GiB, 4 * lib::GiB + 40 * lib::MiB},
+                                      {0xfd00000000, 0xfd00000000 + 16 * lib::MiB}};
     Harness<> harness(regions);
     check_layout(harness, {{0x100000, 7936},
-                           {32 * kMiB, 8192},
-                           {64 * kMiB, 8192},
-                           {96 * kMiB, 8160},
-                           {4 * kGiB, 8192},
-                           {4 * kGiB + 32 * kMiB, 2048},
+                           {32 * lib::MiB, 8192},
+                           {64 * lib::MiB, 8192},
+                           {96 * lib::MiB, 8160},
+                           {4 * lib::GiB, 8192},
+                           {4 * lib::GiB + 32 * lib::MiB, 2048},
                            {0xfd00000000, 4096}});
     // Metadata follows the usable memory, not the highest address (1 TiB would need 32 MiB).
     CHECK(Harness<>::Allocator::metadata_bytes(regions) < 16 * 1024);
@@ -116,7 +116,7 @@ TEST_CASE("frame allocator layout: regions above 4 GiB and near 1 TiB cost only 
         blocks.push_back(block.value());
     }
     CHECK(std::find(blocks.begin(), blocks.end(), mm::PhysAddr{0xfd00000000}) != blocks.end());
-    CHECK(std::find(blocks.begin(), blocks.end(), mm::PhysAddr{0xfd00000000 + 8 * kMiB}) !=
+    CHECK(std::find(blocks.begin(), blocks.end(), mm::PhysAddr{0xfd00000000 + 8 * lib::MiB}) !=
           blocks.end());
     for (mm::PhysAddr block : blocks) {
         CHECK(allocator.free(block, 2048).ok());
@@ -127,20 +127,20 @@ TEST_CASE("frame allocator layout: regions above 4 GiB and near 1 TiB cost only 
 
 TEST_CASE("frame allocator layout: metadata stays within 40 KiB per GiB") {
     const std::vector<std::vector<PhysRange>> layouts = {
-        {{0, 1 * kGiB}},
-        {{0, 16 * kGiB}},
-        {{0x1000, 0x9f000}, {0x100000, 0x1ffe0000}},                        // QEMU, 512 MiB
-        {{0x1000, 0x9f000}, {0x100000, 0xbffe0000}, {4 * kGiB, 6 * kGiB}},  // QEMU, 5 GiB
+        {{0, 1 * lib::GiB}},
+        {{0, 16 * lib::GiB}},
+        {{0x1000, 0x9f000}, {0x100000, 0x1ffe0000}},                                // QEMU, 512 MiB
+        {{0x1000, 0x9f000}, {0x100000, 0xbffe0000}, {4 * lib::GiB, 6 * lib::GiB}},  // QEMU, 5 GiB
     };
     for (const std::vector<PhysRange>& regions : layouts) {
         std::uint64_t bytes = Harness<>::Allocator::metadata_bytes(regions);
-        double per_gib = static_cast<double>(bytes) /
-                         (static_cast<double>(usable_bytes(regions)) / static_cast<double>(kGiB));
+        double per_gib = static_cast<double>(bytes) / (static_cast<double>(usable_bytes(regions)) /
+                                                       static_cast<double>(lib::GiB));
         INFO("metadata " << bytes << " bytes, " << per_gib << " per GiB");
         CHECK(per_gib <= 40.0 * 1024);
     }
     // Exactly: 32 areas x (64-byte descriptor + 1 KiB bitmap) per GiB.
-    std::vector<PhysRange> one_gib = {{0, kGiB}};
+    std::vector<PhysRange> one_gib = {{0, lib::GiB}};
     CHECK(Harness<>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 1024) + 32 * 8);
     // Debug fill adds a poison bitmap per area.
     CHECK(Harness<true>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 2 * 1024) + 32 * 8);
@@ -160,11 +160,11 @@ TEST_CASE("frame allocator layout: init refuses bad regions and bad buffers") {
     CHECK(init({{0x1800, 0x3000}}) == invalid);                    // misaligned start
     CHECK(init({{0x1000, 0x2800}}) == invalid);                    // misaligned end
     CHECK(init({{0x1000, 0x1000}}) == invalid);                    // empty
-    CHECK(init({{0, 64 * kMiB}}, init_buffer, 100) ==
+    CHECK(init({{0, 64 * lib::MiB}}, init_buffer, 100) ==
           static_cast<int>(mm::InitError::buffer_too_small));
-    CHECK(init({{0, 4 * kMiB}}, init_buffer + 8) ==
+    CHECK(init({{0, 4 * lib::MiB}}, init_buffer + 8) ==
           static_cast<int>(mm::InitError::buffer_misaligned));
-    CHECK(init({{0, 128 * kMiB}}) == -1);
+    CHECK(init({{0, 128 * lib::MiB}}) == -1);
     CHECK(allocator->area_count() == 4);
     // No regions at all: nothing to hand out, and saying so is not an error.
     CHECK(init({}, nullptr, 0) == -1);

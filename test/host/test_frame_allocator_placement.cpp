@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
 
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using mm::PhysAddr;
 
 using alloc_test::must_allocate;
@@ -41,7 +41,7 @@ std::vector<PhysAddr> fill(Allocator& allocator, std::uint32_t frames) {
 
 TEST_CASE("frame allocator: a used-up extent moves on to the next free run, in address order") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 32 * kMiB}});
+    Harness<> harness({{0, 32 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     fill(allocator, 8192);
     // Three free runs: 512 frames at 1024 (the largest), 10 at 2048, 20 at 4096.
@@ -75,7 +75,7 @@ TEST_CASE("frame allocator: a used-up extent moves on to the next free run, in a
 
 TEST_CASE("frame allocator: a sweep respects the physical alignment of the request") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 32 * kMiB}});
+    Harness<> harness({{0, 32 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     fill(allocator, 8192);
     must_free(allocator, frame(0), 512);

@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
 
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using mm::PhysAddr;
 using mm::PhysRange;
 
@@ -128,7 +128,8 @@ void require_consistent(const Allocator& allocator, const Model& model) {
 
 void run_random_sequence(mm::Mode mode, std::uint64_t seed, int steps) {
     // Three areas of different sizes, one of them not 2 MiB aligned at its start.
-    std::vector<PhysRange> regions = {{0x100000 + 0x5000, 24 * kMiB}, {30 * kMiB, 56 * kMiB}};
+    std::vector<PhysRange> regions = {{0x100000 + 0x5000, 24 * lib::MiB},
+                                      {30 * lib::MiB, 56 * lib::MiB}};
     Harness<> harness(regions);
     REQUIRE(harness.init_ok);
     Allocator& allocator = *harness.allocator;

@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
 
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using alloc_test::must_allocate;
 using alloc_test::must_free;
 using mm::PhysAddr;
@@ -62,7 +62,7 @@ void check_free_refused(Allocator& allocator, PhysAddr address, std::size_t fram
 TEST_CASE("frame allocator: refused frees change nothing") {
     HostPlatform::current_cpu = 0;
     // Two adjacent areas (one region across 32 MiB) and a hole before the third.
-    Harness<> harness({{16 * kMiB, 48 * kMiB}, {60 * kMiB, 64 * kMiB}});
+    Harness<> harness({{16 * lib::MiB, 48 * lib::MiB}, {60 * lib::MiB, 64 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     REQUIRE(allocator.area_count() == 3);
     PhysAddr block = must_allocate(allocator, 64);
@@ -71,7 +71,7 @@ TEST_CASE("frame allocator: refused frees change nothing") {
     while (true) {
         PhysAddr frame = must_allocate(allocator, 512);
         held.push_back(frame);
-        if (frame >= 32 * kMiB) {
+        if (frame >= 32 * lib::MiB) {
             break;
         }
     }
@@ -80,12 +80,12 @@ TEST_CASE("frame allocator: refused frees change nothing") {
     check_free_refused(allocator, block + 2048, 2, FreeError::misaligned);
     check_free_refused(allocator, block, 0, FreeError::invalid_size);
     check_free_refused(allocator, block, mm::kFramesPerArea + 1, FreeError::invalid_size);
-    check_free_refused(allocator, 8 * kMiB, 1, FreeError::outside_areas);   // below all areas
-    check_free_refused(allocator, 50 * kMiB, 1, FreeError::outside_areas);  // in the hole
-    check_free_refused(allocator, 64 * kMiB, 1, FreeError::outside_areas);  // past the end
+    check_free_refused(allocator, 8 * lib::MiB, 1, FreeError::outside_areas);   // below all areas
+    check_free_refused(allocator, 50 * lib::MiB, 1, FreeError::outside_areas);  // in the hole
+    check_free_refused(allocator, 64 * lib::MiB, 1, FreeError::outside_areas);  // past the end
     check_free_refused(allocator, 0xfd00000000, 1, FreeError::outside_areas);
-    check_free_refused(allocator, 32 * kMiB - mm::kFrameSize, 2, FreeError::outside_areas);
-    check_free_refused(allocator, 64 * kMiB - mm::kFrameSize, 2, FreeError::outside_areas);
+    check_free_refused(allocator, 32 * lib::MiB - mm::kFrameSize, 2, FreeError::outside_areas);
+    check_free_refused(allocator, 64 * lib::MiB - mm::kFrameSize, 2, FreeError::outside_areas);
 
     // Double frees: all of it free already, or only one frame of it.
     must_free(allocator, block, 64);
@@ -95,13 +95,13 @@ TEST_CASE("frame allocator: refused frees change nothing") {
     must_free(allocator, again + 63 * mm::kFrameSize, 1);
     check_free_refused(allocator, again, 64, FreeError::not_allocated);
     // Frames never handed out are free: freeing them is a double free too.
-    check_free_refused(allocator, 62 * kMiB, 4, FreeError::not_allocated);
+    check_free_refused(allocator, 62 * lib::MiB, 4, FreeError::not_allocated);
     CHECK(allocator.cpu_stats(0).rejected_frees == 14);
 }
 
 TEST_CASE("frame allocator: invalid requests are refused and change nothing") {
     HostPlatform::current_cpu = 0;
-    Harness<> harness({{0, 64 * kMiB}});
+    Harness<> harness({{0, 64 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     must_allocate(allocator, 3);
     Snapshot before(allocator);
@@ -116,5 +116,5 @@ TEST_CASE("frame allocator: invalid requests are refused and change nothing") {
     CHECK(allocator.check_invariants().ok);
     // The largest valid request: a whole area, aligned to the area size.
     PhysAddr whole = must_allocate(allocator, 8192, 8192);
-    CHECK(whole == 32 * kMiB);
+    CHECK(whole == 32 * lib::MiB);
 }

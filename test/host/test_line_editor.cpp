@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "shell/line_editor.hpp"
+#include "shell/input/line_editor.hpp"
 
 namespace {
 

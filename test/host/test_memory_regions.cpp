@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/units.hpp"
 #include "mm/memory_regions.hpp"
 
 namespace {
@@ -18,9 +19,6 @@ constexpr std::uint32_t kAcpiReclaimable = 3;
 constexpr std::uint32_t kAcpiNvs = 4;
 constexpr std::uint32_t kDefective = 5;
 constexpr std::uint32_t kPersistent = 7;  // Not in MemoryType: must rank with reserved.
-
-constexpr std::uint64_t kMiB = 1ull << 20;
-constexpr std::uint64_t kGiB = 1ull << 30;
 
 using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 using Regions = std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, std::uint32_t>>;
@@ -78,7 +76,7 @@ TEST_CASE("memory_regions: a QEMU map without reservations") {
 
 TEST_CASE("memory_regions: the QEMU reservation near 1 TiB leaves usable memory alone") {
     std::vector<MemoryMapEntry> map = kQemuMap;
-    map.push_back({0x100000000, 4 * kGiB, kAvailable});
+    map.push_back({0x100000000, 4 * lib::GiB, kAvailable});
     const Ranges without = usable(build(map));
     const std::uint64_t bytes_without = build(map).usable_bytes;
 
@@ -92,11 +90,12 @@ TEST_CASE("memory_regions: the QEMU reservation near 1 TiB leaves usable memory 
 
 TEST_CASE("memory_regions: a 64 GiB machine counts memory above 4 GiB") {
     std::vector<MemoryMapEntry> map = kQemuMap;
-    map.push_back({0x100000000, 62 * kGiB, kAvailable});
+    map.push_back({0x100000000, 62 * lib::GiB, kAvailable});
     const auto& layout = build(map);
-    CHECK(usable(layout).back() == std::pair<std::uint64_t, std::uint64_t>{4 * kGiB, 66 * kGiB});
-    CHECK(layout.usable_bytes == 0x9f000 + 0x1fee0000 + 62 * kGiB);
-    CHECK(mm::bytes_of_type(layout, kAvailable) == 0x9fc00 + 0x1fee0000 + 62 * kGiB);
+    CHECK(usable(layout).back() ==
+          std::pair<std::uint64_t, std::uint64_t>{4 * lib::GiB, 66 * lib::GiB});
+    CHECK(layout.usable_bytes == 0x9f000 + 0x1fee0000 + 62 * lib::GiB);
+    CHECK(mm::bytes_of_type(layout, kAvailable) == 0x9fc00 + 0x1fee0000 + 62 * lib::GiB);
 }
 
 TEST_CASE("memory_regions: input order does not matter") {

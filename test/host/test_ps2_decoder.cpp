@@ -3,7 +3,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "shell/ps2_decoder.hpp"
+#include "shell/input/ps2_decoder.hpp"
 
 namespace {
 

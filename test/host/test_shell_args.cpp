@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "shell/args.hpp"
+#include "shell/input/args.hpp"
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
@@ -18,7 +19,6 @@ using alloc_test::Block;
 using alloc_test::FakeMemory;
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using mm::PhysAddr;
 
 using Allocator = Harness<>::Allocator;
@@ -66,7 +66,7 @@ void check_all_free(const Allocator& allocator) {
 }
 
 void hammer_one_area(unsigned threads, int operations) {
-    FakeMemory memory(0, 2 * kMiB);
+    FakeMemory memory(0, 2 * lib::MiB);
     HostPlatform::memory = &memory;
     Harness<> harness({memory.range()});
     Allocator& allocator = *harness.allocator;
@@ -117,9 +117,9 @@ TEST_CASE("allocator contention: run dry together, then free everything remotely
     // Three areas, 10 MiB. Each round every thread allocates until it is refused; what the
     // refusals left (frames another thread was claiming at that moment) is then collected by
     // one thread, and the total must be every frame. Then each thread frees another's blocks.
-    FakeMemory memory(0, 40 * kMiB);
+    FakeMemory memory(0, 40 * lib::MiB);
     HostPlatform::memory = &memory;
-    Harness<> harness({{0, 2 * kMiB}, {30 * kMiB, 38 * kMiB}});
+    Harness<> harness({{0, 2 * lib::MiB}, {30 * lib::MiB, 38 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     const std::uint64_t total = allocator.totals().total_frames;
     constexpr unsigned kThreads = 4;
@@ -189,7 +189,7 @@ TEST_CASE("allocator contention: two threads race to free the same frames") {
     // only one of them. Whatever the interleaving, every frame is freed exactly once, and a
     // thread that lost any word is told not_allocated. Runs of 40 frames straddle words, so a
     // race can split one run between the two.
-    Harness<> harness({{0, 32 * kMiB}});
+    Harness<> harness({{0, 32 * lib::MiB}});
     Allocator& allocator = *harness.allocator;
     constexpr std::uint32_t kRun = 40;
     std::uint64_t expected_freed = 0;

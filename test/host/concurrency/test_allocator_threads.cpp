@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../allocator_test_support.hpp"
+#include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
 
 namespace {
@@ -20,7 +21,6 @@ using alloc_test::Block;
 using alloc_test::FakeMemory;
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
-using alloc_test::kMiB;
 using alloc_test::Mailbox;
 using mm::PhysAddr;
 using mm::PhysRange;
@@ -207,8 +207,8 @@ void run_scenario(const Scenario& scenario) {
 // Four areas of different sizes in 68 MiB: [0, 20) [24, 32) [32, 64) [64, 72) MiB.
 Scenario four_areas(mm::Mode mode, std::uint64_t seed) {
     Scenario scenario;
-    scenario.regions = {{0, 20 * kMiB}, {24 * kMiB, 72 * kMiB}};
-    scenario.memory_bytes = 72 * kMiB;
+    scenario.regions = {{0, 20 * lib::MiB}, {24 * lib::MiB, 72 * lib::MiB}};
+    scenario.memory_bytes = 72 * lib::MiB;
     scenario.mode = mode;
     scenario.seed = seed;
     return scenario;
@@ -235,8 +235,8 @@ TEST_CASE("allocator threads: debug fill stays silent when nobody writes after f
 TEST_CASE("allocator threads: eight threads on two small areas share and run out") {
     // 2 x 2 MiB: more threads than areas, and little enough memory to hit exhaustion.
     Scenario scenario;
-    scenario.regions = {{0, 2 * kMiB}, {32 * kMiB, 34 * kMiB}};
-    scenario.memory_bytes = 34 * kMiB;
+    scenario.regions = {{0, 2 * lib::MiB}, {32 * lib::MiB, 34 * lib::MiB}};
+    scenario.memory_bytes = 34 * lib::MiB;
     scenario.threads = 8;
     scenario.operations = 10000;
     scenario.largest_request = 32;
