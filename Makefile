@@ -63,6 +63,8 @@ ifeq ($(DEBUG_FILL),1)
 KERNEL_CXXFLAGS += -DKERNEL_DEBUG_FILL=1  # fill freed frames, verify them when handed out again
 endif
 
+# Assembly includes layout headers spelled from src/, tracks them like C++ does, and carries
+# line information for gdb.
 KERNEL_ASFLAGS := -Isrc -MMD -MP -g
 
 # Nothing from the host's C library or start files.
@@ -81,10 +83,11 @@ KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel
+        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel \
+        help layers compile_commands.json
 
-all: kernel
-kernel: $(KERNEL_ELF)
+all: kernel ## build the kernel ELF (same as `make kernel`)
+kernel: $(KERNEL_ELF) ## build build/kernel.elf
 
 $(BUILD)/kernel/%.o: src/%.cpp Makefile
 	@mkdir -p $(dir $@)
@@ -107,7 +110,7 @@ $(KERNEL_SYM): $(KERNEL_ELF)
 # The staging tree GRUB's ISO is made from; a second build (debug fill) stages elsewhere.
 ISO_STAGING ?= iso
 
-iso: $(ISO)
+iso: $(ISO) ## build the bootable ISO, build/kernel.iso
 $(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
 	@mkdir -p $(ISO_STAGING)/boot/grub
 	cp $(KERNEL_ELF) $(ISO_STAGING)/boot/kernel.elf
@@ -134,7 +137,7 @@ $(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-cutmem.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-cutmem 2> $(BUILD)/grub-mkrescue-cutmem.log \
 	    || (cat $(BUILD)/grub-mkrescue-cutmem.log; exit 1)
 
-deps:
+deps: ## install the Debian packages the build and tests need (tools/install-deps.sh)
 	@tools/install-deps.sh
 
 QEMU_RUN_FLAGS := -accel tcg -machine $(MACHINE) -smp $(SMP) -m $(MEM) -cdrom $(ISO) -boot d \
@@ -145,13 +148,13 @@ else
 QEMU_RUN_FLAGS += -display none  # the serial console on this terminal is the whole interface
 endif
 
-run: deps
+run: deps ## boot the ISO in QEMU, shell on this terminal (SMP=4 MEM=512M MACHINE=pc GUI=1)
 	@$(MAKE) --no-print-directory iso
 	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
 	$(QEMU) $(QEMU_RUN_FLAGS)
 
 # QEMU waits for gdb on :1234; tools/gdbinit loads the kernel's symbols and connects.
-debug: deps
+debug: deps ## boot halted with QEMU's gdb stub and attach gdb
 	@$(MAKE) --no-print-directory iso
 	$(QEMU) $(QEMU_RUN_FLAGS) -s -S &
 	gdb -q -x tools/gdbinit
@@ -164,11 +167,26 @@ debug: deps
 # build compiles every source in them, so a new file there is tested without editing this list.
 PLATFORM_FREE_DIRS := src/lib src/mm src/acpi src/boot/multiboot2 src/shell/input
 HOST_SRC := $(sort $(foreach dir,$(PLATFORM_FREE_DIRS),$(wildcard $(dir)/*.cpp)))
-HOST_TEST_SRC := $(sort $(wildcard test/host/*.cpp) $(wildcard test/host/concurrency/*.cpp))
+# Every suite under test/host; the threaded ones in test/host/concurrency/ also run under TSan.
+HOST_TEST_SRC := $(sort $(shell find test/host -name '*.cpp'))
 TSAN_TEST_SRC := test/host/main.cpp $(sort $(wildcard test/host/concurrency/*.cpp))
 
-HOST_CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Isrc -MMD -MP -pthread
+HOST_CXXFLAGS := -std=c++20
+# Symbols for sanitizer reports and gdb; -O1 keeps the sanitizers fast without hiding bugs.
+HOST_CXXFLAGS += -g -O1
+# Warnings are bugs waiting, on the host as in the kernel.
+HOST_CXXFLAGS += -Wall -Wextra -Werror
+# Includes are spelled from src/, as in the kernel.
+HOST_CXXFLAGS += -Isrc
+# Dependency files, so header edits rebuild what uses them.
+HOST_CXXFLAGS += -MMD -MP
+# The concurrency suites run real threads.
+HOST_CXXFLAGS += -pthread
+
+# Out-of-bounds and use-after-free (ASan) and undefined behaviour (UBSan) stop the run at the
+# first report (no recovery), with frame pointers for readable stacks.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# Data races between the threads of the concurrency suites.
 TSAN_FLAGS := -fsanitize=thread
 
 HOST_TEST_OBJ := $(patsubst %.cpp,$(BUILD)/host-asan/%.o,$(HOST_SRC) $(HOST_TEST_SRC))
@@ -190,10 +208,10 @@ $(BUILD)/host-tests: $(HOST_TEST_OBJ)
 $(BUILD)/host-tests-tsan: $(TSAN_TEST_OBJ)
 	$(CXX) $(HOST_CXXFLAGS) $(TSAN_FLAGS) $^ -o $@
 
-host-test: $(BUILD)/host-tests
+host-test: $(BUILD)/host-tests ## host doctest suites with ASan and UBSan
 	tools/run-doctest.sh $<
 
-host-test-tsan: $(BUILD)/host-tests-tsan
+host-test-tsan: $(BUILD)/host-tests-tsan ## the concurrency suites with ThreadSanitizer
 	TSAN_OPTIONS=halt_on_error=1 tools/run-doctest.sh $<
 
 # libFuzzer targets, one per test/fuzz/fuzz_*.cpp. `make test` runs each briefly; `make fuzz
@@ -201,13 +219,40 @@ host-test-tsan: $(BUILD)/host-tests-tsan
 FUZZ_SECONDS ?= 15
 FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.cpp))
 FUZZ_BIN := $(FUZZ_SRC:test/fuzz/%.cpp=$(BUILD)/fuzz/%)
-FUZZ_FLAGS := -std=c++20 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := -std=c++20
+# Symbols for crash reports; -O1 as the host suites.
+FUZZ_FLAGS += -g -O1
+# Includes are spelled from src/.
+FUZZ_FLAGS += -Isrc
+# Dependency files: a header edit rebuilds the fuzzers that include it.
+FUZZ_FLAGS += -MMD -MP
+# libFuzzer's coverage-guided driver, and every input checked by ASan and UBSan, which stop at
+# the first report.
+FUZZ_FLAGS += -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# The platform-free sources are compiled once for all fuzzers, without libFuzzer's main().
+FUZZ_LIB_FLAGS := $(subst -fsanitize=fuzzer,-fsanitize=fuzzer-no-link,$(FUZZ_FLAGS))
+FUZZ_LIB_OBJ := $(patsubst %.cpp,$(BUILD)/fuzz-obj/%.o,$(HOST_SRC))
 
-$(BUILD)/fuzz/%: test/fuzz/%.cpp $(HOST_SRC) Makefile
+$(BUILD)/fuzz-obj/%.o: %.cpp Makefile
 	@mkdir -p $(dir $@)
-	$(CLANGXX) $(FUZZ_FLAGS) $< $(HOST_SRC) -o $@
+	$(say) "  CXX     $< (fuzz)"
+	$(Q)$(CLANGXX) $(FUZZ_LIB_FLAGS) -c $< -o $@
 
-fuzz: $(FUZZ_BIN)
+$(BUILD)/fuzz-obj/test/fuzz/%.o: test/fuzz/%.cpp Makefile
+	@mkdir -p $(dir $@)
+	$(say) "  CXX     $< (fuzz target)"
+	$(Q)$(CLANGXX) $(FUZZ_FLAGS) -c $< -o $@
+
+FUZZ_TARGET_OBJ := $(FUZZ_SRC:test/fuzz/%.cpp=$(BUILD)/fuzz-obj/test/fuzz/%.o)
+# Objects reached through a pattern rule would count as intermediate and be deleted.
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_TARGET_OBJ)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz-obj/test/fuzz/%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) "  LD      $@"
+	$(Q)$(CLANGXX) $(FUZZ_FLAGS) $^ -o $@
+
+fuzz: $(FUZZ_BIN) ## each libFuzzer target for FUZZ_SECONDS (default 15)
 	@for f in $(FUZZ_BIN); do \
 	    mkdir -p $(BUILD)/fuzz-corpus/$$(basename $$f); \
 	    echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
@@ -221,7 +266,9 @@ fuzz: $(FUZZ_BIN)
 # release. `make bench` runs them all (several minutes) and prints the tables; `make test` only
 # runs `bench-smoke`, which checks that every benchmark builds and runs a few iterations.
 
-BENCH_CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -Isrc -Ibench -MMD -MP -pthread
+BENCH_CXXFLAGS := -std=c++20
+# Warnings are bugs waiting; includes from src/ and bench/; header edits rebuild; threads.
+BENCH_CXXFLAGS += -Wall -Wextra -Werror -Isrc -Ibench -MMD -MP -pthread
 # Optimised as the kernel is, with symbols so callgrind can name functions.
 BENCH_CXXFLAGS += -O2 -g
 BENCH_SRC := $(sort $(wildcard bench/*.cpp))
@@ -235,7 +282,7 @@ $(BUILD)/bench/%: bench/%.cpp Makefile
 	$(say) "  CXX     $< (bench, -O2)"
 	$(Q)$(CXX) $(BENCH_CXXFLAGS) $< -o $@ -lbenchmark
 
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) ## host benchmarks at 4 GiB, Markdown tables and instruction counts (~4 min)
 	$(BUILD)/bench/frame_allocator_bench --benchmark_repetitions=$(BENCH_REPETITIONS) \
 	    --benchmark_display_aggregates_only=true \
 	    --benchmark_out=$(BENCH_RESULTS) --benchmark_out_format=json
@@ -243,10 +290,10 @@ bench: $(BENCH_BIN)
 	tools/bench-instructions.sh $(BUILD)/bench/instruction_counts | tee $(BUILD)/bench/instructions.md
 
 # The in-kernel `bench` command at -smp 1, 2, 4 and 8, three boots each (about a minute and a half).
-bench-kernel: $(ISO)
+bench-kernel: $(ISO) ## the kernel's bench command at -smp 1, 2, 4, 8 (~90 s)
 	$(PYTHON) tools/bench-kernel.py --iso $(ISO) | tee $(BUILD)/bench/kernel.md
 
-bench-smoke: $(BENCH_BIN)
+bench-smoke: $(BENCH_BIN) ## every benchmark built and run a few iterations
 	$(BUILD)/bench/frame_allocator_bench --smoke --benchmark_out=$(BUILD)/bench/smoke.json \
 	    --benchmark_out_format=json > $(BUILD)/bench/smoke.log 2>&1 \
 	    || { cat $(BUILD)/bench/smoke.log; exit 1; }
@@ -259,29 +306,48 @@ bench-smoke: $(BENCH_BIN)
 
 FORMATTED := $(shell find src test bench -name '*.cpp' -o -name '*.hpp' | sort)
 
-format:
+# Folders of src/ include only lower layers (README, "Map of the source").
+layers: ## print the folder-to-folder includes; fail on an include against the layers or a cycle
+	@$(PYTHON) tools/check-layers.py src
+
+# For clangd and other tools: every source with the flags its build uses (kernel, host, fuzz,
+# bench), written to ./compile_commands.json (ignored by git).
+compile_commands.json: ## write compile_commands.json for clangd
+	@$(PYTHON) tools/compile-commands.py \
+	    --group "$(KERNEL_CXXFLAGS)" $(KERNEL_CPP) \
+	    --group "$(HOST_CXXFLAGS) $(ASAN_FLAGS)" $(HOST_SRC) $(HOST_TEST_SRC) \
+	    --group "$(FUZZ_FLAGS)" $(FUZZ_SRC) \
+	    --group "$(BENCH_CXXFLAGS)" $(BENCH_SRC) > $@
+	@echo "compile_commands.json: written for $$(grep -c '"file"' $@) sources"
+
+help: ## list the targets with one line each
+	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | \
+	    awk 'BEGIN {FS = ":.*## "}; {printf "  %-24s %s\n", $$1, $$2}'
+
+format: ## apply clang-format to every C++ file
 	clang-format -i $(FORMATTED)
 
-format-check:
+format-check: ## fail if any C++ file is not clang-formatted
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: ok"
 
-integration-test: $(ISO) $(CUTMEM_ISO) $(DEBUG_FILL_ISO)
+integration-test: $(ISO) $(CUTMEM_ISO) $(DEBUG_FILL_ISO) ## boot the ISO in QEMU in many configurations and drive the shell
 	$(PYTHON) test/integration/run.py --iso $(ISO)
 
 # Long runs, not in `make test`: 255 CPUs under TCG take tens of seconds to start.
-test-smp-255: $(ISO)
+test-smp-255: $(ISO) ## boot 255 CPUs (long; not in make test)
 	$(PYTHON) test/integration/run.py --iso $(ISO) --tests-dir test/integration/long -k 255
 
 # The harness's own tests, against a fake kernel: a harness that passes everything proves nothing.
-integration-selftest:
+integration-selftest: ## the integration harness's own tests against a fake kernel
 	$(PYTHON) test/integration/selftest.py
 
 # Each step builds with every core (JOBS), then runs; the steps themselves run one after another
 # so that a failure names its step.
 JOBS ?= $(shell nproc)
 
-test: deps
+test: deps ## everything CI runs
 	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory -j$(JOBS) host-test
 	@$(MAKE) --no-print-directory -j$(JOBS) host-test-tsan
 	@$(MAKE) --no-print-directory -j$(JOBS) fuzz
@@ -289,7 +355,7 @@ test: deps
 	@$(MAKE) --no-print-directory integration-selftest
 	@$(MAKE) --no-print-directory -j$(JOBS) integration-test
 
-clean:
+clean: ## remove build/ and the staged ISO files
 	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/grub/grub.cfg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

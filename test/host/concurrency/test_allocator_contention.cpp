@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <latch>
 #include <random>
 #include <thread>
 #include <vector>
@@ -12,50 +11,25 @@
 #include "../allocator_test_support.hpp"
 #include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
+#include "thread_helpers.hpp"
 
 namespace {
 
 using alloc_test::Block;
+using alloc_test::checked_free;
 using alloc_test::FakeMemory;
+using alloc_test::FreeOutcome;
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
+using alloc_test::run_threads;
 using mm::PhysAddr;
 
 using Allocator = Harness<>::Allocator;
 
-struct Counters {
-    std::atomic<std::uint64_t> damaged{0};
-    std::atomic<std::uint64_t> refused_frees{0};
+// Frees counted by checked_free, and how many allocations succeeded.
+struct Counters : FreeOutcome {
     std::atomic<std::uint64_t> allocations{0};
 };
-
-void give_back(Allocator& allocator, const FakeMemory& memory, const Block& block,
-               Counters& counters) {
-    if (!alloc_test::stamp_intact(memory, block)) {
-        counters.damaged.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (!allocator.free(block.address, block.frames).ok()) {
-        counters.refused_frees.fetch_add(1, std::memory_order_relaxed);
-    }
-}
-
-// Runs body(index) on `threads` threads, each with its own CPU index, all starting together.
-template <typename Body>
-void run_threads(unsigned threads, Body body) {
-    std::latch start(threads);
-    std::vector<std::thread> workers;
-    for (unsigned index = 0; index < threads; ++index) {
-        workers.emplace_back([&, index] {
-            HostPlatform::current_cpu = index;
-            start.arrive_and_wait();
-            body(index);
-        });
-    }
-    for (std::thread& worker : workers) {
-        worker.join();
-    }
-    HostPlatform::current_cpu = 0;
-}
 
 void check_all_free(const Allocator& allocator) {
     mm::InvariantReport report = allocator.check_invariants();
@@ -85,16 +59,16 @@ void hammer_one_area(unsigned threads, int operations) {
                 counters.allocations.fetch_add(1, std::memory_order_relaxed);
             }
             if (ring.size() == 16 || (!result.ok() && !ring.empty())) {
-                give_back(allocator, memory, ring.front(), counters);
+                checked_free(allocator, memory, ring.front(), counters);
                 ring.erase(ring.begin());
             }
         }
         for (const Block& block : ring) {
-            give_back(allocator, memory, block, counters);
+            checked_free(allocator, memory, block, counters);
         }
     });
     CHECK(counters.damaged.load() == 0);
-    CHECK(counters.refused_frees.load() == 0);
+    CHECK(counters.refused.load() == 0);
     CHECK(counters.allocations.load() > threads * operations / 2);
     std::uint64_t shares = 0;
     for (unsigned cpu = 0; cpu < threads; ++cpu) {
@@ -173,11 +147,11 @@ TEST_CASE("allocator contention: run dry together, then free everything remotely
 
             run_threads(kThreads, [&](unsigned index) {
                 for (const Block& block : held[(index + 1) % kThreads]) {
-                    give_back(allocator, memory, block, counters);
+                    checked_free(allocator, memory, block, counters);
                 }
             });
             CHECK(counters.damaged.load() == 0);
-            CHECK(counters.refused_frees.load() == 0);
+            CHECK(counters.refused.load() == 0);
             check_all_free(allocator);
         }
     }

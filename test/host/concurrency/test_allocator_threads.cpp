@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <latch>
 #include <random>
 #include <thread>
 #include <vector>
@@ -14,11 +13,14 @@
 #include "../allocator_test_support.hpp"
 #include "lib/units.hpp"
 #include "mm/frame_allocator.hpp"
+#include "thread_helpers.hpp"
 
 namespace {
 
 using alloc_test::Block;
+using alloc_test::checked_free;
 using alloc_test::FakeMemory;
+using alloc_test::FreeOutcome;
 using alloc_test::Harness;
 using alloc_test::HostPlatform;
 using alloc_test::Mailbox;
@@ -37,9 +39,7 @@ struct Scenario {
 
 constexpr std::size_t kMailboxLimit = 8;
 
-struct Outcome {
-    std::atomic<std::uint64_t> damaged_blocks{0};  // stamp overwritten: a double hand-out
-    std::atomic<std::uint64_t> refused_frees{0};
+struct Outcome : FreeOutcome {
     std::atomic<std::uint64_t> bad_addresses{0};
     std::atomic<std::uint64_t> allocations{0};
     std::atomic<std::uint64_t> out_of_memory{0};
@@ -63,22 +63,8 @@ bool inside_regions(const std::vector<PhysRange>& regions, const Block& block) {
 }
 
 template <typename Allocator>
-void free_block(Allocator& allocator, const FakeMemory& memory, const Block& block,
-                Outcome& outcome) {
-    if (!alloc_test::stamp_intact(memory, block)) {
-        outcome.damaged_blocks.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (!allocator.free(block.address, block.frames).ok()) {
-        outcome.refused_frees.fetch_add(1, std::memory_order_relaxed);
-    }
-}
-
-template <typename Allocator>
 void worker(unsigned index, const Scenario& scenario, Allocator& allocator,
-            const FakeMemory& memory, std::vector<Mailbox>& mailboxes, Outcome& outcome,
-            std::latch& start) {
-    HostPlatform::current_cpu = index;
-    start.arrive_and_wait();  // all threads run at once, not one after the other
+            const FakeMemory& memory, std::vector<Mailbox>& mailboxes, Outcome& outcome) {
     std::mt19937_64 rng(scenario.seed * 1000 + index);
     std::vector<Block> held;
     std::uint64_t held_frames = 0;
@@ -89,7 +75,7 @@ void worker(unsigned index, const Scenario& scenario, Allocator& allocator,
     for (int operation = 0; operation < scenario.operations; ++operation) {
         // Blocks other threads passed here are freed here (remote frees).
         for (const Block& block : mailboxes[index].take()) {
-            free_block(allocator, memory, block, outcome);
+            checked_free(allocator, memory, block, outcome);
         }
         unsigned choice = static_cast<unsigned>(rng() % 100);
         unsigned allocate_percent = held_frames < greedy_limit ? 50 : 25;
@@ -122,7 +108,7 @@ void worker(unsigned index, const Scenario& scenario, Allocator& allocator,
             // Threads get very different shares of the host's two cores; a slow thread's
             // mailbox is not filled further, or it would end up holding all the memory.
             if (choice < 85 || mailboxes[to].size() >= kMailboxLimit) {
-                free_block(allocator, memory, block, outcome);
+                checked_free(allocator, memory, block, outcome);
             } else {
                 mailboxes[to].post(block);
                 outcome.remote_posts.fetch_add(1, std::memory_order_relaxed);
@@ -130,14 +116,14 @@ void worker(unsigned index, const Scenario& scenario, Allocator& allocator,
         }
     }
     for (const Block& block : held) {
-        free_block(allocator, memory, block, outcome);
+        checked_free(allocator, memory, block, outcome);
     }
     // Keep serving the mailbox until every thread is done, so blocks posted to a thread that
     // finished early do not pile up there and starve the others.
     outcome.finished_threads.fetch_add(1, std::memory_order_acq_rel);
     while (outcome.finished_threads.load(std::memory_order_acquire) < scenario.threads) {
         for (const Block& block : mailboxes[index].take()) {
-            free_block(allocator, memory, block, outcome);
+            checked_free(allocator, memory, block, outcome);
         }
         std::this_thread::yield();
     }
@@ -154,26 +140,16 @@ void run_scenario(const Scenario& scenario) {
     allocator.set_mode(scenario.mode);
     std::vector<Mailbox> mailboxes(scenario.threads);
     Outcome outcome;
-    {
-        std::latch start(scenario.threads);
-        std::vector<std::thread> threads;
-        for (unsigned index = 0; index < scenario.threads; ++index) {
-            threads.emplace_back([&, index] {
-                worker(index, scenario, allocator, memory, mailboxes, outcome, start);
-            });
-        }
-        for (std::thread& thread : threads) {
-            thread.join();
-        }
-    }
-    HostPlatform::current_cpu = 0;
+    alloc_test::run_threads(scenario.threads, [&](unsigned index) {
+        worker(index, scenario, allocator, memory, mailboxes, outcome);
+    });
     for (Mailbox& mailbox : mailboxes) {
         for (const Block& block : mailbox.take()) {
-            free_block(allocator, memory, block, outcome);
+            checked_free(allocator, memory, block, outcome);
         }
     }
-    CHECK(outcome.damaged_blocks.load() == 0);
-    CHECK(outcome.refused_frees.load() == 0);  // every block freed exactly once, successfully
+    CHECK(outcome.damaged.load() == 0);
+    CHECK(outcome.refused.load() == 0);  // every block freed exactly once, successfully
     CHECK(outcome.bad_addresses.load() == 0);
     CHECK(outcome.allocations.load() > scenario.threads * scenario.operations / 10);
     CHECK(HostPlatform::take_reports().empty());  // debug fill: no false use-after-free
