@@ -50,7 +50,7 @@ struct ShootdownCounters {
 template <typename P, std::size_t kMaxCpus>
 class Shootdown {
   public:
-    static constexpr std::uint64_t kUnresponsiveNs = 5'000'000'000ull;
+    static constexpr std::uint64_t kUnresponsiveNs = 10'000'000'000ull;
 
     // Flushes `batch` here and on every other CPU; returns when all of them have.
     void flush(const FlushBatch& batch) {
