@@ -96,8 +96,8 @@ std::uint64_t mapping_at(std::size_t i) {
     return the_area().range_at(i);
 }
 
-std::size_t describe(std::uint64_t begin, vm::RangeRecord& record, std::span<vm::BackingRun> runs) {
-    return the_area().describe(begin, record, runs);
+bool describe(std::uint64_t begin, vm::MappingDescription& out, std::span<vm::BackingRun> runs) {
+    return the_area().describe(begin, out, runs);
 }
 
 }  // namespace kvm

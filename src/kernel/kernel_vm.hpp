@@ -7,12 +7,16 @@
 #include <cstdint>
 #include <span>
 
+#include "arch/x86_64/layout.h"
 #include "lib/result.hpp"
 #include "vm/range_allocator.hpp"
 #include "vm/vmalloc.hpp"
 
 namespace kvm {
 
+// The area: PML4 slot VMALLOC_PML4_SLOT (arch/x86_64/layout.h), 512 GiB.
+inline constexpr std::uint64_t kAreaBegin = VMALLOC_BASE;
+inline constexpr std::uint64_t kAreaEnd = VMALLOC_BASE + VMALLOC_SIZE;
 // Unmapped bytes kept on both sides of every mapping.
 inline constexpr std::uint64_t kGuardBytes = 16 * 1024;
 
@@ -32,7 +36,7 @@ bool locate(std::uint64_t address, vm::Place& out);
 vm::VmStats stats();
 // The start of the i-th live mapping in address order, or 0 after the last.
 std::uint64_t mapping_at(std::size_t i);
-// The mapping starting at `begin` and its first runs.size() backing runs; 0 if none.
-std::size_t describe(std::uint64_t begin, vm::RangeRecord& record, std::span<vm::BackingRun> runs);
+// The mapping starting at `begin` and its first runs.size() backing runs; false if none.
+bool describe(std::uint64_t begin, vm::MappingDescription& out, std::span<vm::BackingRun> runs);
 
 }  // namespace kvm

@@ -52,6 +52,14 @@ struct BackingRun {
     PageSize size = PageSize::small;
 };
 
+// One mapping as vmaps shows it.
+struct MappingDescription {
+    RangeRecord range{};
+    std::uint64_t small_pages = 0;
+    std::uint64_t large_pages = 0;
+    std::size_t runs = 0;  // physically contiguous runs of one page size, in all
+};
+
 template <typename P>
 class Vmalloc {
   public:
@@ -152,23 +160,25 @@ class Vmalloc {
         return true;
     }
 
-    // The live mapping starting at `begin` and up to runs.size() of its backing runs; returns
-    // how many runs it has in all (0: no such mapping).
-    std::size_t describe(VirtAddr begin, RangeRecord& record, std::span<BackingRun> runs) {
+    // The live mapping starting at `begin` and the first runs.size() of its backing runs;
+    // false if no mapping starts there.
+    bool describe(VirtAddr begin, MappingDescription& out, std::span<BackingRun> runs) {
         Guard guard(lock_);
         const RangeRecord* found = ranges_.find(begin);
         if (found == nullptr) {
-            return 0;
+            return false;
         }
-        record = *found;
-        std::size_t total = 0;
+        out = {};
+        out.range = *found;
+        std::size_t& total = out.runs;
         BackingRun run;
-        for (VirtAddr va = record.begin; va < record.end;) {
+        for (VirtAddr va = out.range.begin; va < out.range.end;) {
             Leaf leaf;
             if (!walker_.translate(va, leaf)) {
                 va += kPageSize;
                 continue;
             }
+            ++(leaf.size == PageSize::large ? out.large_pages : out.small_pages);
             std::uint64_t bytes = bytes_of(leaf.size);
             bool extends = run.bytes != 0 && run.size == leaf.size &&
                            run.virtual_address + run.bytes == va &&
@@ -186,7 +196,7 @@ class Vmalloc {
         if (run.bytes != 0 && total++ < runs.size()) {
             runs[total - 1] = run;
         }
-        return total;
+        return true;
     }
 
     // The start of the i-th live range (address order), or 0 past the end.

@@ -68,12 +68,18 @@ TEST_CASE("vmalloc takes 2 MiB pages where aligned runs are free, and vfree give
     f.touch(va, 4 * lib::MiB + 8192);
 
     vm::BackingRun runs[4];
-    vm::RangeRecord record;
-    std::size_t count = f.area->describe(va, record, runs);
-    CHECK(record.end - record.begin == 4 * lib::MiB + 8192);
-    REQUIRE(count >= 2);
+    vm::MappingDescription description;
+    REQUIRE(f.area->describe(va, description, runs));
+    CHECK(description.range.end - description.range.begin == 4 * lib::MiB + 8192);
+    CHECK(description.large_pages == 2);
+    CHECK(description.small_pages == 2);
+    // Fresh memory: the two 2 MiB pages and the two 4 KiB pages each lie side by side.
+    REQUIRE(description.runs >= 2);
+    REQUIRE(description.runs <= 4);
     CHECK(runs[0].size == vm::PageSize::large);
-    CHECK(runs[count - 1].size == vm::PageSize::small);
+    CHECK(runs[0].virtual_address == va);
+    CHECK(runs[description.runs - 1].size == vm::PageSize::small);
+    CHECK_FALSE(f.area->describe(va + 4096, description, runs));
 
     REQUIRE(f.area->free(va).ok());
     CHECK(f.area->stats().large_pages == 0);
