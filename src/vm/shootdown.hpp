@@ -60,7 +60,9 @@ class Shootdown {
         unsigned self = P::cpu_index();
         Slot& mine = slots_[self];
         std::uint64_t started = P::now_ns();
-        while (busy_.exchange(true, std::memory_order_acquire)) {
+        // Test before test-and-set: waiters only read the line until the holder lets go.
+        while (busy_.load(std::memory_order_relaxed) ||
+               busy_.exchange(true, std::memory_order_acquire)) {
             service();
             P::stop_point("shootdown.waiting_for_round");
             P::relax();
