@@ -50,6 +50,7 @@ def test_vmalloc_vfree_and_vmaps(ctx):
         small_address = re.search(r"at (0x[0-9a-f]+)", small).group(1)
         listed = m.command("vmaps --runs")
         assert address in listed and small_address in listed
+        assert re.search(r"(?m)^\s+0x[0-9a-f]+ -> 0x[0-9a-f]+ .* in 2 MiB pages$", listed), listed
         # Guard gaps: the 12 KiB mapping starts at least 16 KiB after the 5 MiB one ends.
         assert int(small_address, 16) >= int(address, 16) + (5 << 20) + 16 * 1024
 
