@@ -59,8 +59,8 @@ void init() {
     area->init(VMALLOC_BASE, VMALLOC_BASE + VMALLOC_SIZE, kGuardBytes);
 }
 
-lib::Result<void*, vm::VmError> vmalloc(std::uint64_t bytes, vm::RangeKind kind) {
-    auto result = the_area().allocate(bytes, kind);
+lib::Result<void*, vm::VmError> vmalloc(std::uint64_t bytes, vm::RangeKind kind, bool large_pages) {
+    auto result = the_area().allocate(bytes, kind, large_pages);
     if (!result) {
         return lib::fail(result.error());
     }

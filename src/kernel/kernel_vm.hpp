@@ -24,7 +24,8 @@ inline constexpr std::uint64_t kGuardBytes = 16 * 1024;
 void init();
 
 [[nodiscard]] lib::Result<void*, vm::VmError> vmalloc(std::uint64_t bytes,
-                                                      vm::RangeKind kind = vm::RangeKind::vmalloc);
+                                                      vm::RangeKind kind = vm::RangeKind::vmalloc,
+                                                      bool large_pages = true);
 [[nodiscard]] lib::Result<void*, vm::VmError> vmap(std::span<const mm::PhysAddr> frames,
                                                    vm::PageFlags flags = {});
 [[nodiscard]] lib::Status<vm::VmError> vfree(const void* address);

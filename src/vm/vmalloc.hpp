@@ -73,8 +73,10 @@ class Vmalloc {
         ranges_.init(begin, end, guard);
     }
 
+    // `large_pages` false: 4 KiB pages only, even where a 2 MiB run is free (for benchmarks).
     lib::Result<VirtAddr, VmError> allocate(std::uint64_t bytes,
-                                            RangeKind kind = RangeKind::vmalloc) {
+                                            RangeKind kind = RangeKind::vmalloc,
+                                            bool large_pages = true) {
         if (bytes == 0 || bytes > kMaxBytes) {
             return lib::fail(VmError::invalid_request);
         }
@@ -89,7 +91,7 @@ class Vmalloc {
                                      ? VmError::invalid_request
                                      : VmError::no_space);
             }
-            if (populate(range.value(), range.value() + bytes)) {
+            if (populate(range.value(), range.value() + bytes, large_pages)) {
                 ++stats_.vmallocs;
                 return range.value();
             }
@@ -250,8 +252,8 @@ class Vmalloc {
     };
 
     // Maps frames over [begin, end); false as soon as a frame or a table is missing.
-    bool populate(VirtAddr begin, VirtAddr end) {
-        bool try_large = true;  // until the source has no aligned 512-frame run left
+    bool populate(VirtAddr begin, VirtAddr end, bool try_large) {
+        // try_large stays on until the source has no aligned 512-frame run left.
         for (VirtAddr va = begin; va < end;) {
             if (try_large && va % kLargePageSize == 0 && end - va >= kLargePageSize) {
                 auto run = frames_.allocate(kFramesPerLargePage, kFramesPerLargePage);

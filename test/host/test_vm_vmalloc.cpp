@@ -90,6 +90,15 @@ TEST_CASE("vmalloc takes 2 MiB pages where aligned runs are free, and vfree give
     CHECK(f.area->check_invariants());
 }
 
+TEST_CASE("vmalloc told not to use 2 MiB pages maps 4 KiB pages only") {
+    Fixture f;
+    auto result = f.area->allocate(4 * lib::MiB, vm::RangeKind::vmalloc, false);
+    REQUIRE(result.ok());
+    CHECK(f.area->stats().large_pages == 0);
+    CHECK(f.area->stats().small_pages == 1024);
+    REQUIRE(f.area->free(result.value()).ok());
+}
+
 TEST_CASE("with no free 2 MiB run, vmalloc still succeeds with 4 KiB pages") {
     Fixture f;
     // Fragment on purpose: take every frame, then give back every other one.

@@ -157,3 +157,20 @@ def test_stress_vm_every_freed_address_faults_on_every_cpu(ctx, cpus):
         assert "unknown option" not in out
         assert "--max-frames takes 1..512" in m.command("stress --vm --max-frames 0")
         finish(m)
+
+
+def test_vmbench_reports_mapping_rates_and_shootdown_costs(ctx):
+    """A benchmark is not a test: this only checks that `vmbench` runs and reports each figure."""
+    with ctx.boot(smp=2, memory="512M") as m:
+        ready(m)
+        out = m.command("vmbench --rounds 20", timeout=40)
+        small = re.search(r"4 KiB pages: (\d+) pages \((\d+) of them 2 MiB\); map \d+ pages/s", out)
+        large = re.search(r"2 MiB pages: (\d+) pages \((\d+) of them 2 MiB\); map \d+ pages/s", out)
+        assert small and small.groups() == ("16384", "0"), out
+        assert large and large.groups() == ("32", "32"), out
+        assert re.search(r"shootdown round trip: \d+ ns per round \(20 rounds of one page\); "
+                         r"a local invlpg \d+ ns; ratio \d+x", out), out
+        assert re.search(r"32 pages: batched into 1 round \d+ ns, one round per page \d+ ns "
+                         r"\(31 rounds saved", out), out
+        assert "--rounds takes 1..100000" in m.command("vmbench --rounds 0")
+        finish(m)
