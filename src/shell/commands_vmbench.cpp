@@ -14,8 +14,8 @@
 namespace shell {
 namespace {
 
-constexpr std::uint64_t kMapBytes = 16 * lib::MiB;
-constexpr int kMapRepeats = 4;
+constexpr std::uint64_t kMapBytes = 64 * lib::MiB;
+constexpr int kMapRepeats = 8;
 constexpr std::uint64_t kBatchPages = vm::FlushBatch::kMaxPages;
 
 // One page nobody maps: flushing it costs a round and changes nothing.
@@ -25,7 +25,7 @@ std::uint64_t per_second(std::uint64_t count, std::uint64_t ns) {
     return ns == 0 ? 0 : count * 1000000000 / ns;
 }
 
-// vmallocs and vfrees 16 MiB kMapRepeats times; false if a vmalloc failed.
+// vmallocs and vfrees 64 MiB kMapRepeats times; false if a vmalloc failed.
 bool measure_mapping(bool large_pages) {
     std::uint64_t map_ns = 0, unmap_ns = 0, pages = 0, large = 0;
     for (int i = 0; i < kMapRepeats; ++i) {
