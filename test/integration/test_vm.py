@@ -126,7 +126,7 @@ VM_STRESS = re.compile(r"stress --vm: cpus=(\d+) vmallocs=(\d+) vfrees=(\d+) han
 
 # Operations per CPU: every vfree is a round that needs every CPU, and TCG on a busy host runs
 # a round in tens of milliseconds at 8 CPUs, so the larger machines do fewer.
-VM_STRESS_OPS = {1: 150, 4: 40, 8: 15}
+VM_STRESS_OPS = {1: 150, 4: 30, 8: 10}
 
 
 @parametrize("cpus", [1, 4, 8])
