@@ -5,9 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "allocator_test_support.hpp"
@@ -22,21 +24,28 @@ class TestFrames final : public vm::FrameSource {
   public:
     explicit TestFrames(alloc_test::Harness<>::Allocator& allocator) : allocator_(allocator) {}
 
+    // Called by several threads in the concurrency tests: counters are atomic, and a refused
+    // free is counted (doctest's assertions are not for other threads).
     lib::Result<mm::PhysAddr, mm::AllocError> allocate(std::size_t frames,
                                                        std::size_t align_frames) override {
-        if (budget_ == 0) {
+        std::uint64_t budget = budget_.load();
+        if (budget == 0) {
             ++refused_;
             return lib::fail(mm::AllocError::out_of_memory);
         }
         auto result = allocator_.allocate(frames, align_frames);
         if (result) {
-            --budget_;
+            if (budget != kUnlimited) {
+                --budget_;
+            }
             ++allocations_;
         }
         return result;
     }
     void free(mm::PhysAddr address, std::size_t frames) override {
-        REQUIRE(allocator_.free(address, frames).ok());
+        if (!allocator_.free(address, frames).ok()) {
+            ++refused_frees_;
+        }
         ++frees_;
     }
 
@@ -44,13 +53,16 @@ class TestFrames final : public vm::FrameSource {
     std::uint64_t allocations() const { return allocations_; }
     std::uint64_t frees() const { return frees_; }
     std::uint64_t refused() const { return refused_; }
+    std::uint64_t refused_frees() const { return refused_frees_; }
 
   private:
+    static constexpr std::uint64_t kUnlimited = ~std::uint64_t{0};
     alloc_test::Harness<>::Allocator& allocator_;
-    std::uint64_t budget_ = ~std::uint64_t{0};
-    std::uint64_t allocations_ = 0;
-    std::uint64_t frees_ = 0;
-    std::uint64_t refused_ = 0;
+    std::atomic<std::uint64_t> budget_{kUnlimited};
+    std::atomic<std::uint64_t> allocations_{0};
+    std::atomic<std::uint64_t> frees_{0};
+    std::atomic<std::uint64_t> refused_{0};
+    std::atomic<std::uint64_t> refused_frees_{0};
 };
 
 // The fake physical memory and its allocator, set up as the platform's memory.
@@ -62,7 +74,10 @@ struct Memory {
         alloc_test::HostPlatform::memory = &fake;
         REQUIRE(harness.init_ok);
     }
-    ~Memory() { alloc_test::HostPlatform::memory = nullptr; }
+    ~Memory() {
+        CHECK(frames.refused_frees() == 0);
+        alloc_test::HostPlatform::memory = nullptr;
+    }
 
     std::uint64_t free_frames() const { return harness.allocator->totals().free_frames; }
 
@@ -79,10 +94,15 @@ struct VmPlatform {
     }
     static unsigned cpu_index() { return alloc_test::HostPlatform::cpu_index(); }
 
+    static inline std::mutex batches_mutex;
     static inline std::vector<vm::FlushBatch> batches;
+    // Set before threads start; a test's stop point between retire and release.
     static inline std::function<void(const vm::FlushBatch&)> on_flush;
     static void flush(const vm::FlushBatch& batch) {
-        batches.push_back(batch);
+        {
+            std::lock_guard<std::mutex> guard(batches_mutex);
+            batches.push_back(batch);
+        }
         if (on_flush) {
             on_flush(batch);
         }
