@@ -222,13 +222,16 @@ void work(std::uint32_t me, void* context) {
     serve(self, me, run.cpus, false);
 }
 
-void add_shootdowns(std::uint32_t cpus, Result& r, bool subtract) {
+// Rounds, IPIs and acknowledgements of every online CPU so far.
+vm::ShootdownCounters shootdown_totals(std::uint32_t cpus) {
+    vm::ShootdownCounters sum{};
     for (std::uint32_t i = 0; i < cpus; ++i) {
         vm::ShootdownCounters c = tlb::counters(i);
-        r.rounds += subtract ? -c.rounds : c.rounds;
-        r.ipis += subtract ? -c.ipis_sent : c.ipis_sent;
-        r.received += subtract ? -c.received : c.received;
+        sum.rounds += c.rounds;
+        sum.ipis_sent += c.ipis_sent;
+        sum.received += c.received;
     }
+    return sum;
 }
 
 }  // namespace
@@ -249,7 +252,7 @@ void run(const Options& options, Result& result) {
     }
     std::uint64_t free_before = kmem::allocator().totals().free_frames;
     std::uint64_t waiting_before = kvm::stats().tables_waiting;
-    add_shootdowns(online, result, true);
+    vm::ShootdownCounters before = shootdown_totals(online);
 
     static Run shared;  // atomics: not on the stack of a CPU that may return first
     shared.options = &options;
@@ -260,7 +263,10 @@ void run(const Options& options, Result& result) {
     smp::run_on_cpus(cpus, work, &shared);
     result.elapsed_ns = tsc::now_ns() - started;
 
-    add_shootdowns(online, result, false);
+    vm::ShootdownCounters after = shootdown_totals(online);
+    result.rounds = after.rounds - before.rounds;
+    result.ipis = after.ipis_sent - before.ipis_sent;
+    result.received = after.received - before.received;
     for (std::uint32_t i = 0; i < cpus; ++i) {
         const Result& c = states[i].counts;
         result.vmallocs += c.vmallocs;

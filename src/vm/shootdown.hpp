@@ -107,7 +107,9 @@ class Shootdown {
     bool service() {
         Slot& mine = slots_[P::cpu_index()];
         std::uint64_t generation = generation_.load(std::memory_order_acquire);
-        if (generation == mine.acknowledged.load(std::memory_order_relaxed)) {
+        // <=, not ==: an initiator acknowledges its own round just before publishing it, and an
+        // IPI left over from an earlier round may land in between; it must not move back.
+        if (generation <= mine.acknowledged.load(std::memory_order_relaxed)) {
             return false;
         }
         FlushBatch request = request_;
