@@ -61,6 +61,12 @@ void run_vfree(Args& args) {
         kprint("vfree: {} (give the address vmalloc printed)\n", args.error());
         return;
     }
+    // A CPU's stack is in use while that CPU runs: freeing it from here would crash it.
+    vm::MappingDescription d;
+    if (kvm::describe(address, d, {}) && d.range.kind == vm::RangeKind::stack) {
+        kprint("vfree: {:#x} is a CPU's kernel stack; refused\n", address);
+        return;
+    }
     auto status = kvm::vfree(reinterpret_cast<const void*>(address));
     if (!status) {
         kprint("vfree: {:#x}: {}\n", address, vm::to_string(status.error()));

@@ -66,6 +66,9 @@ def test_vmalloc_vfree_and_vmaps(ctx):
         assert "no mapping starts at that address" in m.command(f"vfree {address}")
         assert "no mapping starts at that address" in m.command("vfree 0x1234")
         assert "expected a number" in m.command("vfree soon")
+        stack = stacks[0].group(1)
+        assert "is a CPU's kernel stack; refused" in m.command(f"vfree {stack}")
+        assert len([s for s in mappings(m.command("vmaps")) if s.group(3) == "stack"]) == 3
         assert "invalid request" in m.command("vmalloc 0")
         assert "expected a number" in m.command("vmalloc")
         assert small_address in m.command("vmaps")
