@@ -165,7 +165,7 @@ debug: deps ## boot halted with QEMU's gdb stub and attach gdb
 
 # The platform-free folders: no asm, no port I/O, no globals that need the kernel. The host
 # build compiles every source in them, so a new file there is tested without editing this list.
-PLATFORM_FREE_DIRS := src/lib src/mm src/acpi src/boot/multiboot2 src/shell/input
+PLATFORM_FREE_DIRS := src/lib src/mm src/vm src/acpi src/boot/multiboot2 src/shell/input
 HOST_SRC := $(sort $(foreach dir,$(PLATFORM_FREE_DIRS),$(wildcard $(dir)/*.cpp)))
 # Every suite under test/host; the threaded ones in test/host/concurrency/ also run under TSan.
 HOST_TEST_SRC := $(sort $(shell find test/host -name '*.cpp'))

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "acpi/power.hpp"
+#include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/gdt.hpp"
 #include "arch/x86_64/pic.hpp"
 #include "arch/x86_64/tsc.hpp"
@@ -11,6 +12,7 @@
 #include "kernel/console.hpp"
 #include "kernel/firmware_tables.hpp"
 #include "kernel/idt.hpp"
+#include "kernel/kernel_vm.hpp"
 #include "kernel/memory_setup.hpp"
 #include "kernel/paging.hpp"
 #include "kernel/panic.hpp"
@@ -72,6 +74,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
            lib::Bytes{paging::direct_map_end()});
     load_symbol_table(handoff);
     memory_setup::init(handoff.memory_map(), {handoff.in_use.data(), handoff.in_use.size()});
+    kvm::init();
 
     pic::disable();
     const acpi::Tables* tables = firmware_tables::open(handoff.rsdp());
@@ -79,5 +82,8 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
     smp::init(tables, memory_setup::trampoline_page());
 
     kprint("{} ready\n", kKernelName);
+    // The shell runs with interrupts on, like the APs' work: TLB shootdown IPIs reach CPU 0 at
+    // once. The PIC is masked and the APIC timer off, so nothing else arrives.
+    cpu::enable_interrupts();
     shell::run();
 }

@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/gdt.hpp"
 #include "arch/x86_64/interrupt_frame.hpp"
+#include "kernel/fault_probe.hpp"
 #include "kernel/panic.hpp"
 
 extern "C" char isr_stubs[];
@@ -64,6 +65,9 @@ void set_handler(std::uint8_t vector, Handler handler) {
 
 extern "C" void interrupt_dispatch(InterruptFrame* frame) {
     if (frame->vector < 32) {
+        if (frame->vector == 14 && fault_probe::recover(*frame)) {
+            return;
+        }
         panic_from_exception(*frame);
     }
     idt::Handler handler = idt::handlers[frame->vector];

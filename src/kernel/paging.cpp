@@ -154,6 +154,15 @@ void init(const mm::PhysRange* ram, std::size_t count) {
         }
     }
     cpu::write_cr3(table_physical(pml4));
+    enable_global_pages();
+}
+
+std::uint64_t no_execute_bit() {
+    return no_execute;
+}
+
+void enable_global_pages() {
+    cpu::write_cr4(cpu::read_cr4() | cpu::kCr4GlobalPages);
 }
 
 bool is_mapped(std::uint64_t virtual_address) {
@@ -191,7 +200,7 @@ void unmap_identity(mm::PhysAddr page) {
     Entry* table = walk_to(page, 0);
     ASSERT(table != nullptr);
     table[index_at(page, 0)] = 0;
-    asm volatile("invlpg (%0)" : : "r"(page) : "memory");
+    cpu::invalidate_page(page);
 }
 
 }  // namespace paging

@@ -18,6 +18,12 @@ void init(const mm::PhysRange* ram, std::size_t count);
 bool is_mapped(std::uint64_t virtual_address);
 std::uint64_t direct_map_end();          // physical bytes reachable through the direct map
 std::uint64_t kernel_page_table_root();  // physical address of the PML4, for APs
+// The no-execute bit (bit 63) when the CPU has NX and EFER.NXE is on, else 0 (reserved then).
+std::uint64_t no_execute_bit();
+// On every CPU (init does it on the boot CPU): CR4.PGE, so that entries marked global survive
+// CR3 loads. Kernel mappings made later (vmalloc) are global; flushing them takes invlpg or a
+// PGE toggle (tlb::flush_all_here).
+void enable_global_pages();
 
 // The AP trampoline switches on paging while running at a low physical address, so that page
 // must be identity-mapped during start-up; these add and remove that single mapping.

@@ -6,6 +6,7 @@
 #include "arch/x86_64/interrupt_frame.hpp"
 #include "arch/x86_64/layout.h"
 #include "kernel/console.hpp"
+#include "kernel/kernel_vm.hpp"
 #include "kernel/paging.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/power.hpp"
@@ -121,6 +122,45 @@ void print_registers(const InterruptFrame& f) {
            cpu::read_cr3());
 }
 
+// A fault address in the vmalloc area is explained by what lies there: the mapping, the guard
+// gap beside one, or a mapping freed (by which CPU).
+void describe_vmalloc_address(std::uint64_t address) {
+    if (!kvm::in_area(address)) {
+        return;
+    }
+    vm::Place place;
+    if (!kvm::locate(address, place)) {
+        report("  {:#x} is in the vmalloc area (its lock is held, so no more is known)\n", address);
+        return;
+    }
+    const vm::RangeRecord& r = place.range;
+    switch (place.kind) {
+        case vm::Place::Kind::inside:
+            report("  {:#x} is inside the {} mapping at {:#x}..{:#x} (made by CPU {})\n", address,
+                   vm::to_string(r.kind), r.begin, r.end, r.cpu);
+            break;
+        case vm::Place::Kind::guard_after:
+            report(
+                "  {:#x} is in a guard gap after the {} mapping at {:#x}..{:#x} (made by CPU {})\n",
+                address, vm::to_string(r.kind), r.begin, r.end, r.cpu);
+            break;
+        case vm::Place::Kind::guard_below:
+            report(
+                "  {:#x} is in the guard gap below the {} mapping at {:#x}..{:#x} (made by CPU "
+                "{})\n",
+                address, vm::to_string(r.kind), r.begin, r.end, r.cpu);
+            break;
+        case vm::Place::Kind::freed:
+            report("  {:#x} is in the mapping at {:#x}..{:#x}, freed by CPU {}\n", address,
+                   place.freed.begin, place.freed.end, place.freed.cpu);
+            break;
+        case vm::Place::Kind::unused:
+        case vm::Place::Kind::outside:
+            report("  {:#x} is in the vmalloc area, in no mapping and beside none\n", address);
+            break;
+    }
+}
+
 [[noreturn]] void end_panic() {
     report("System halted.\n");
     power::exit_qemu(power::kExitPanic);
@@ -144,6 +184,10 @@ void set_panic_stop_hook(void (*stop_other_cpus)()) {
                (e & 2) ? "write to" : "read from",
                (e & 1) ? "a protected page" : "an unmapped page", (e & 4) ? "user" : "kernel",
                (e & 16) ? ", instruction fetch" : "");
+    }
+    if (frame.vector == 14 || frame.vector == 8) {
+        // A double fault from a stack overflow leaves the first fault's address in CR2.
+        describe_vmalloc_address(cpu::read_cr2());
     }
     print_registers(frame);
     print_backtrace(frame.rip, frame.rbp);

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
+#include "kernel/tlb_shootdown.hpp"
 
 namespace smp {
 namespace {
@@ -22,6 +23,9 @@ void Spinlock::lock() {
     std::uint64_t spins = 0;
     // Acquire pairs with the release in unlock(): the previous holder's writes are visible.
     while (now_serving_.load(std::memory_order_acquire) != ticket) {
+        // The wait may have interrupts off: answer TLB shootdowns here, or a holder waiting
+        // for this CPU's acknowledgement would wait for ever.
+        tlb::service();
         cpu::pause();
         if (++spins == kDeadlockSpins) {
             PANIC("spinlock '{}': CPU {} waited {} spins; held by CPU {}", name_, me, spins,

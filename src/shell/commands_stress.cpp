@@ -7,6 +7,7 @@
 #include "shell/command.hpp"
 #include "shell/shell.hpp"
 #include "shell/stress.hpp"
+#include "shell/vm_stress.hpp"
 
 namespace shell {
 namespace {
@@ -41,7 +42,43 @@ bool usable(bool ok, Args& args, const char* what) {
     return ok;
 }
 
+// `stress --vm`: vmalloc, touch, hand over and vfree on every CPU; probes after every vfree.
+void run_vm_stress(Args& args) {
+    vm_stress::Options options;
+    std::uint64_t cpus = 0, max_pages = options.max_pages, remote = options.remote_percent;
+    if (!usable(args.number("cpus", cpus), args, "") ||
+        !usable(args.number("ops", options.ops), args, "") ||
+        !usable(args.number("max-frames", max_pages), args, "") ||
+        !usable(args.number("remote", remote), args, "") ||
+        !usable(args.number("seed", options.seed), args, "")) {
+        return;
+    }
+    if (!usable(max_pages >= 1 && max_pages <= 512, args, "--max-frames takes 1..512") ||
+        !usable(remote <= 100, args, "--remote takes a percentage, 0..100") ||
+        !usable(options.ops >= 1 && options.ops <= 1000000, args,
+                "--ops takes 1..1000000 with --vm")) {
+        return;
+    }
+    options.cpus = std::uint32_t(cpus);
+    options.max_pages = std::uint32_t(max_pages);
+    options.remote_percent = std::uint32_t(remote);
+    static vm_stress::Result r;
+    vm_stress::run(options, r);
+    bool clean = r.missed == 0 && r.bad_tags == 0 && r.errors == 0 && r.leaked_frames == 0;
+    kprint(
+        "stress --vm: cpus={} vmallocs={} vfrees={} handed={} large-pages={} oom={} probes={} "
+        "missed-shootdowns={} dropped-probes={} bad-tags={} errors={} leaked-frames={} "
+        "rounds={} ipis={} received={} time={} ms: {}\n",
+        r.cpus, r.vmallocs, r.vfrees, r.handed, r.large_pages, r.out_of_memory, r.probes, r.missed,
+        r.probes_dropped, r.bad_tags, r.errors, r.leaked_frames, r.rounds, r.ipis, r.received,
+        r.elapsed_ns / 1000000, clean ? "clean" : "FAILED");
+}
+
 void run_stress(Args& args) {
+    if (args.has("vm")) {
+        run_vm_stress(args);
+        return;
+    }
     stress::Options options;
     std::uint64_t cpus = 0, max_frames = options.max_frames, remote = 0, seed = options.seed;
     if (!usable(args.number("cpus", cpus), args, "") ||
@@ -113,6 +150,7 @@ const OptionSpec stress_options[] = {
     {"fill", nullptr, "allocate until memory is gone, check requests fail cleanly, free all"},
     {"mode", "M", "per-cpu (default) or global-lock allocator"},
     {"seed", "N", "random seed (default 1)"},
+    {"vm", nullptr, "vmalloc, touch, hand over, vfree and probe instead (--ops: per CPU, 300)"},
 };
 REGISTER_COMMAND("stress", "", "allocate and free on every CPU at once, checking every frame",
                  stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress);

@@ -2,10 +2,13 @@
 #include "arch/x86_64/direct_map.hpp"
 #include "kernel/console.hpp"
 #include "kernel/kernel_memory.hpp"
+#include "kernel/kernel_vm.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
 #include "kernel/power.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
+#include "smp/idle.hpp"
 
 namespace shell {
 namespace {
@@ -129,12 +132,49 @@ REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
     kprint("crash: got {:#x} back (freed {:#x}) and no report\n", again.value_or(0), frame.value());
 }
 
+// Writes one word past the end of a one-page vmalloc: into the guard gap after it.
+[[gnu::noinline]] void crash_vmalloc_guard() {
+    auto mapping = kvm::vmalloc(mm::kFrameSize);
+    if (!mapping) {
+        kprint("crash: vmalloc failed: {}\n", vm::to_string(mapping.error()));
+        return;
+    }
+    auto* words = static_cast<volatile std::uint64_t*>(mapping.value());
+    words[0] = 1;
+    words[mm::kFrameSize / sizeof(std::uint64_t)] = 0xBAD;
+}
+
+// Reads a vmalloc mapping after vfree: the report says who freed it.
+[[gnu::noinline]] void crash_vfree_use() {
+    auto mapping = kvm::vmalloc(2 * mm::kFrameSize);
+    if (!mapping) {
+        kprint("crash: vmalloc failed: {}\n", vm::to_string(mapping.error()));
+        return;
+    }
+    auto* words = static_cast<volatile std::uint64_t*>(mapping.value());
+    words[0] = 1;
+    if (!kvm::vfree(mapping.value())) {
+        kprint("crash: vfree failed\n");
+        return;
+    }
+    kprint("crash: read {} after vfree and no fault\n", words[600]);
+}
+
+// CPU 1 overflows its stack (from the vmalloc area): the page fault below it becomes a double
+// fault whose report names the guard gap below CPU 1's stack.
+void overflow_on_cpu_one(std::uint32_t cpu, void*) {
+    if (cpu == 1) {
+        kprint("crash: CPU 1 overflows its stack\n");
+        kprint("crash: {}\n", crash_stack_overflow(0));
+    }
+}
+
 void run_crash(Args& args) {
     const char* kind = args.positional(0);
     if (kind == nullptr) {
         kprint(
             "crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
-            "use-after-free\n");
+            "use-after-free, vmalloc-guard, vfree-use, ap-stack-overflow\n");
         return;
     }
     if (lib::strings_equal(kind, "page-fault")) {
@@ -149,6 +189,16 @@ void run_crash(Args& args) {
         crash_use_after_free();
     } else if (lib::strings_equal(kind, "stack-overflow")) {
         kprint("crash: {}\n", crash_stack_overflow(0));
+    } else if (lib::strings_equal(kind, "vmalloc-guard")) {
+        crash_vmalloc_guard();
+    } else if (lib::strings_equal(kind, "vfree-use")) {
+        crash_vfree_use();
+    } else if (lib::strings_equal(kind, "ap-stack-overflow")) {
+        if (smp::online_cpu_count() < 2) {
+            kprint("crash: ap-stack-overflow needs a second CPU; nothing done\n");
+            return;
+        }
+        smp::run_on_cpus(2, overflow_on_cpu_one, nullptr);
     } else {
         kprint("crash: unknown fault '{}'\n", kind);
     }

@@ -10,6 +10,7 @@
 #include "kernel/console.hpp"
 #include "kernel/idt.hpp"
 #include "kernel/kernel_memory.hpp"
+#include "kernel/kernel_vm.hpp"
 #include "kernel/paging.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
@@ -86,15 +87,17 @@ bool start_one(std::uint32_t index, std::uint32_t apic_id, mm::PhysAddr page) {
     PerCpu& block = cpu(index);
     block.index = index;
     block.apic_id = apic_id;
-    auto stack = kmem::allocate_frames(kStackFrames);
+    // From the vmalloc area: an unmapped guard gap lies below the stack, so an overflow faults
+    // (and the report names the stack) instead of writing over whatever lies below.
+    auto stack = kvm::vmalloc(kStackFrames * mm::kFrameSize, vm::RangeKind::stack);
     auto double_fault_stack = kmem::allocate_frames(kDoubleFaultFrames);
     if (!stack || !double_fault_stack) {
         kprint("smp: no memory for the stacks of CPU {} (APIC id {}); not started\n", index,
                apic_id);
         return false;
     }
-    block.stack_top = reinterpret_cast<std::uint64_t>(phys_to_virt(stack.value())) +
-                      kStackFrames * mm::kFrameSize;
+    block.stack_top =
+        reinterpret_cast<std::uint64_t>(stack.value()) + kStackFrames * mm::kFrameSize;
     block.double_fault_stack_top =
         reinterpret_cast<std::uint64_t>(phys_to_virt(double_fault_stack.value())) +
         kDoubleFaultFrames * mm::kFrameSize;

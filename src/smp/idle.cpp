@@ -6,7 +6,9 @@
 #include "arch/x86_64/tsc.hpp"
 #include "kernel/console.hpp"
 #include "kernel/idt.hpp"
+#include "kernel/paging.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/tlb_shootdown.hpp"
 #include "smp/local_apic.hpp"
 
 namespace smp {
@@ -15,6 +17,15 @@ namespace {
 void on_wake_ipi(InterruptFrame&) {
     this_cpu().wakeups.fetch_add(1, std::memory_order_relaxed);
     lapic::end_of_interrupt();
+}
+
+void on_shootdown_ipi(InterruptFrame&) {
+    tlb::service();
+    lapic::end_of_interrupt();
+}
+
+void send_shootdown_ipi(std::uint32_t cpu_index) {
+    lapic::send_ipi(cpu(cpu_index).apic_id, lapic::kShootdownVector);
 }
 
 void on_spurious(InterruptFrame&) {}  // spurious APIC interrupts take no EOI
@@ -43,6 +54,7 @@ extern "C" [[noreturn]] void ap_main(std::uint32_t cpu_index) {
     install_per_cpu(self);
     gdt::load_for_cpu(cpu_index, self.double_fault_stack_top);
     idt::load();
+    paging::enable_global_pages();
     lapic::enable_on_this_cpu();
     if (lapic::id() != self.apic_id) {
         kprint("smp: CPU {} reports APIC id {}, the MADT said {}\n", cpu_index, lapic::id(),
@@ -50,6 +62,7 @@ extern "C" [[noreturn]] void ap_main(std::uint32_t cpu_index) {
         self.apic_id = lapic::id();
     }
     self.tsc_at_online = cpu::read_tsc();
+    tlb::join();
     mark_online(self);
     idle_loop();
 }
@@ -57,6 +70,8 @@ extern "C" [[noreturn]] void ap_main(std::uint32_t cpu_index) {
 void init_work_dispatch() {
     idt::set_handler(lapic::kWakeVector, on_wake_ipi);
     idt::set_handler(lapic::kSpuriousVector, on_spurious);
+    idt::set_handler(lapic::kShootdownVector, on_shootdown_ipi);
+    tlb::set_ipi_sender(send_shootdown_ipi);
 }
 
 void run_on_cpus(std::uint32_t cpu_count, PerCpu::WorkFunction function, void* context) {
@@ -75,6 +90,7 @@ void run_on_cpus(std::uint32_t cpu_count, PerCpu::WorkFunction function, void* c
     function(0, context);
     for (std::uint32_t i = 1; i < cpu_count; ++i) {
         while (cpu(i).work_done.load(std::memory_order_acquire) != targets[i]) {
+            tlb::service();  // CPU 0 may wait with interrupts off
             cpu::pause();
         }
     }

@@ -8,7 +8,8 @@
 namespace lapic {
 
 inline constexpr std::uint8_t kSpuriousVector = 0xFF;
-inline constexpr std::uint8_t kWakeVector = 0xF0;  // "look at your work slot"
+inline constexpr std::uint8_t kWakeVector = 0xF0;       // "look at your work slot"
+inline constexpr std::uint8_t kShootdownVector = 0xF1;  // "flush what tlb::service says"
 inline constexpr std::uint8_t kTimerVector = 0xEF;
 
 // On the boot CPU: picks the mode (x2APIC when the CPU has it) and the MMIO base.

@@ -63,6 +63,22 @@ inline std::uint64_t read_cr3() {
 inline void write_cr3(std::uint64_t value) {
     asm volatile("mov %0, %%cr3" : : "r"(value) : "memory");
 }
+inline std::uint64_t read_cr4() {
+    std::uint64_t value;
+    asm volatile("mov %%cr4, %0" : "=r"(value));
+    return value;
+}
+inline void write_cr4(std::uint64_t value) {
+    asm volatile("mov %0, %%cr4" : : "r"(value) : "memory");
+}
+inline constexpr std::uint64_t kCr4GlobalPages = 1u << 7;  // PGE
+
+// Drops this CPU's TLB entry for the page holding `address` (global or not, any page size) and
+// the paging-structure caches.
+inline void invalidate_page(std::uint64_t address) {
+    asm volatile("invlpg (%0)" : : "r"(address) : "memory");
+}
+
 inline std::uint64_t read_flags() {
     std::uint64_t flags;
     asm volatile("pushfq; popq %0" : "=r"(flags));
