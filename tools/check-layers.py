@@ -13,6 +13,7 @@ import sys
 LAYERS = [
     ["lib"],
     ["mm", "shell/input"],
+    ["heap"],
     ["acpi", "boot/multiboot2", "arch/x86_64"],
     ["kernel"],
     ["smp"],
