@@ -60,8 +60,27 @@ class Parking {
     heap::StopPoint where_{};
 };
 
+// std::mutex that counts, per thread, how often it was taken: a test can show that a path
+// took no lock at all.
+class CountingLock {
+  public:
+    void lock() {
+        ++taken_by_this_thread;
+        mutex_.lock();
+    }
+    void unlock() { mutex_.unlock(); }
+    bool try_lock() {
+        ++taken_by_this_thread;
+        return mutex_.try_lock();
+    }
+    static inline thread_local std::uint64_t taken_by_this_thread = 0;
+
+  private:
+    std::mutex mutex_;
+};
+
 struct HeapPlatform {
-    using Lock = alloc_test::HostLock;
+    using Lock = CountingLock;
 
     static inline std::mutex reports_mutex;
     static inline std::vector<heap::BadFree> bad_frees;

@@ -74,7 +74,7 @@ void run_model(std::uint64_t seed, int steps, std::size_t memory_bytes) {
         unsigned choice = unsigned(rng() % 100);
         if (choice < 50 || live.empty()) {
             int cache = rng() % 5 == 0 ? int(rng() % 2) : -1;
-            std::size_t bytes = cache >= 0       ? named_sizes[cache]
+            std::size_t bytes = cache >= 0        ? named_sizes[cache]
                                 : rng() % 50 == 0 ? 4097 + rng() % 20000
                                                   : 1 + rng() % (rng() % 4 == 0 ? 4096 : 256);
             auto result = cache >= 0 ? named[cache].allocate() : h.heap->allocate(bytes);
