@@ -37,6 +37,9 @@ using Constructor = void (*)(void* object);
 template <HeapPlatform P, bool kDebug = false, std::size_t kMaxCpus = 256>
 class ObjectCache {
   public:
+    // Red zones, poison and compare-exchange frees (debug_fill.hpp, mark_freed).
+    static constexpr bool kDebugChecks = kDebug;
+
     ObjectCache() = default;
     ObjectCache(const ObjectCache&) = delete;
     ObjectCache& operator=(const ObjectCache&) = delete;

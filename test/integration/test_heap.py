@@ -2,7 +2,7 @@
 1, 4, 8 and 64 CPUs, and bench's heap row."""
 import re
 
-from qemu import CLEAN_EXIT
+from qemu import CLEAN_EXIT, PANIC_EXIT
 from run import parametrize
 
 SUMMARY = re.compile(r"stress: ops=(\d+) duplicates=(\d+) lost=(\d+) errors=(\d+) time=\d+ ms "
@@ -118,4 +118,30 @@ def test_bench_has_a_heap_row(ctx):
         row = re.search(r"(?m)^heap\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\.(\d)x$", out)
         assert row, out
         assert int(row.group(2)) > 0 and int(row.group(3)) > 0
+        finish(m)
+
+
+def debug_fill_iso(ctx):
+    from pathlib import Path
+    return str(Path(ctx.iso).parent / "debug-fill" / "kernel.iso")
+
+
+def test_debug_heap_survives_stress_and_reports_an_overflow(ctx):
+    """The DEBUG_FILL=1 kernel's heap has red zones and poison: a stress run passes every check,
+    and a write past an object's end panics naming the object's cache and the offset."""
+    with ctx.boot(iso=debug_fill_iso(ctx), smp=4, memory="256M", timeout=120) as m:
+        ready(m)
+        out = m.command("stress --heap --ops 20000 --remote 30", timeout=90)
+        assert re.search(r"duplicates=0 lost=0 errors=0", out), out
+        m.command("crash heap-overflow", expect_prompt=False)
+        m.expect(re.compile(r"PANIC on CPU 0 .*heap: red zone of 0x[0-9a-f]+ \(cache kmalloc-48\) "
+                            r"overwritten at offset 48: 0x0 instead of 0xbb"))
+        m.expect("backtrace:")
+        m.expect_exit(PANIC_EXIT)
+
+
+def test_heap_overflow_crash_needs_the_debug_kernel(ctx):
+    with ctx.boot(smp=1) as m:
+        ready(m)
+        assert "red zones are not checked" in m.command("crash heap-overflow")
         finish(m)
