@@ -241,6 +241,8 @@ bench: $(BENCH_BIN)
 	    --benchmark_out=$(BENCH_RESULTS) --benchmark_out_format=json
 	$(PYTHON) tools/bench_table.py $(BENCH_RESULTS) | tee $(BUILD)/bench/tables.md
 	tools/bench-instructions.sh $(BUILD)/bench/instruction_counts | tee $(BUILD)/bench/instructions.md
+	$(BUILD)/bench/heap_bench --benchmark_repetitions=$(BENCH_REPETITIONS) \
+	    --benchmark_display_aggregates_only=true | tee $(BUILD)/bench/heap.txt
 
 # The in-kernel `bench` command at -smp 1, 2, 4 and 8, three boots each (about a minute and a half).
 bench-kernel: $(ISO)
@@ -252,6 +254,8 @@ bench-smoke: $(BENCH_BIN)
 	    || { cat $(BUILD)/bench/smoke.log; exit 1; }
 	$(PYTHON) tools/bench_table.py $(BUILD)/bench/smoke.json > /dev/null
 	$(BUILD)/bench/instruction_counts
+	$(BUILD)/bench/heap_bench --smoke > $(BUILD)/bench/heap-smoke.log 2>&1 \
+	    || { cat $(BUILD)/bench/heap-smoke.log; exit 1; }
 	@echo "bench-smoke: every benchmark built and ran"
 
 # ---------------------------------------------------------------------------------------------
