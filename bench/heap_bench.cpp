@@ -105,6 +105,20 @@ void pair_shape(benchmark::State& state) {
     }
 }
 
+// As pair_shape, but thread i uses objects of (i + 1) times the size: every thread its own cache,
+// so no slab header is written by two threads. Against pair_shape it shows what the threads'
+// sharing of slab headers (their objects' state bytes) costs.
+void pair_apart_shape(benchmark::State& state) {
+    bench::BenchThread thread(state);
+    auto variant = Variant(state.range(0));
+    auto bytes = std::size_t(state.range(1)) * std::size_t(state.thread_index() + 1);
+    for (auto _ : state) {
+        void* object = allocate(variant, bytes);
+        benchmark::DoNotOptimize(object);
+        release(variant, object);
+    }
+}
+
 // Allocate `count` objects, then free them all: the time per object (an allocation and a free).
 void bulk_shape(benchmark::State& state) {
     bench::BenchThread thread(state);
@@ -211,6 +225,12 @@ void register_benchmarks(bool smoke) {
                     ->Iterations(pairs)
                     ->Threads(threads);
             }
+            benchmark::RegisterBenchmark(("pair_apart/" + name).c_str(), pair_apart_shape)
+                ->Setup(setup)
+                ->Args({variant, bytes})
+                ->ArgNames({"variant", "bytes"})
+                ->Iterations(pairs)
+                ->Threads(2);
             benchmark::RegisterBenchmark(("producer_consumer/" + name).c_str(),
                                          producer_consumer_shape)
                 ->Setup(setup)
