@@ -70,17 +70,16 @@ class Heap {
         if (object == nullptr) {
             return {};
         }
-        std::uintptr_t entry = core_.map.lookup(P::virt_to_phys(object));
-        if (SlabMap::is_slab(entry)) [[likely]] {
-            auto* slab = reinterpret_cast<Slab*>(entry);
-            auto* cache = static_cast<Cache*>(slab->cache);
-            typename Cache::Located at = Cache::locate(core_.map, object);
-            if (at.error == Cache::Located::ok) [[likely]] {
-                return cache->free_located(at.slab, at.index, object, caller);
-            }
-            return refuse(FreeError::not_object_start, cache->name(), object, caller);
+        typename Cache::Located at = Cache::locate(core_.map, object);
+        if (at.error == Cache::Located::ok) [[likely]] {
+            return static_cast<Cache*>(at.slab->cache)
+                ->free_located(at.slab, at.index, object, caller);
         }
-        return free_large(object, entry, caller);
+        if (at.error == Cache::Located::not_object_start) {
+            return refuse(FreeError::not_object_start, static_cast<Cache*>(at.slab->cache)->name(),
+                          object, caller);
+        }
+        return free_large(object, at.entry, caller);
     }
 
     // Empties every depot into its slabs, returns every empty slab's frames and the pool's

@@ -85,6 +85,7 @@ class ObjectCache {
         enum Error : std::uint8_t { ok, no_slab, not_object_start } error = no_slab;
         Slab* slab = nullptr;
         std::uint32_t index = 0;
+        std::uintptr_t entry = SlabMap::kEmpty;  // The map's entry, for callers that want it.
     };
     static Located locate(const SlabMap& map, const void* object);
     Located locate(const void* object) const { return locate(core_->map, object); }
@@ -302,6 +303,7 @@ typename ObjectCache<P, kDebug, kMaxCpus>::Located ObjectCache<P, kDebug, kMaxCp
     const SlabMap& map, const void* object) {
     Located at;
     std::uintptr_t entry = map.lookup(P::virt_to_phys(object));
+    at.entry = entry;
     if (!SlabMap::is_slab(entry)) {
         return at;
     }
