@@ -350,3 +350,38 @@ TEST_CASE("heap interleaving: a reclaim while a CPU is taking frames for a new s
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("heap interleaving: a reclaim holding a cache's lock stops no CPU's fast path") {
+    HeapHarness<> h(8 * lib::MiB);
+    std::uint64_t frames_before = h.free_frames();
+    // Something for the reclaim to do in kmalloc-64, and a warm magazine on CPU 2.
+    alloc_test::HostPlatform::current_cpu = 3;
+    std::vector<void*> held;
+    for (int i = 0; i < 500; ++i) {
+        held.push_back(h.heap->allocate(64).value());
+    }
+    for (void* p : held) {
+        REQUIRE(h.heap->free(p, nullptr).ok());
+    }
+    alloc_test::HostPlatform::current_cpu = 2;
+    REQUIRE(h.heap->free(h.heap->allocate(64).value(), nullptr).ok());
+    std::uint64_t locks_taken = ~std::uint64_t{0};
+    std::size_t reclaimed = 0;
+    with_parked_thread(
+        heap::StopPoint::reclaim_locked, [&] { reclaimed = h.heap->reclaim(); },
+        [&] {
+            std::uint64_t before = CountingLock::taken_by_this_thread;
+            for (int i = 0; i < 10000; ++i) {
+                void* p = h.heap->allocate(64).value();
+                REQUIRE(h.heap->free(p, nullptr).ok());
+            }
+            locks_taken = CountingLock::taken_by_this_thread - before;
+        });
+    CHECK(locks_taken == 0);
+    CHECK(reclaimed > 0);
+    check_everything_back(h, frames_before);
+}
+
+}  // namespace
