@@ -1,7 +1,6 @@
-// kmalloc's size classes: 16 B to 4 KiB, four classes per doubling above 64 B (sizes k * 2^n
-// for k in 4..7 would be finer; two per doubling, 2^n and 1.5 * 2^n, keep a request's rounding
-// loss under a third and the class count at 16). A request goes to the smallest class that
-// holds it, found with one table load.
+// kmalloc's size classes: 16 B to 4 KiB, two per doubling from 32 B (2^n and 1.5 * 2^n), so a
+// request above 32 B loses less than a third of its class to rounding and there are only 16
+// caches. A request goes to the smallest class that holds it, found with one table load.
 #pragma once
 
 #include <array>
