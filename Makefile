@@ -165,7 +165,7 @@ debug: deps ## boot halted with QEMU's gdb stub and attach gdb
 
 # The platform-free folders: no asm, no port I/O, no globals that need the kernel. The host
 # build compiles every source in them, so a new file there is tested without editing this list.
-PLATFORM_FREE_DIRS := src/lib src/mm src/vm src/acpi src/boot/multiboot2 src/shell/input
+PLATFORM_FREE_DIRS := src/lib src/mm src/heap src/vm src/acpi src/boot/multiboot2 src/shell/input
 HOST_SRC := $(sort $(foreach dir,$(PLATFORM_FREE_DIRS),$(wildcard $(dir)/*.cpp)))
 # Every suite under test/host; the threaded ones in test/host/concurrency/ also run under TSan.
 HOST_TEST_SRC := $(sort $(shell find test/host -name '*.cpp'))
@@ -288,6 +288,8 @@ bench: $(BENCH_BIN) ## host benchmarks at 4 GiB, Markdown tables and instruction
 	    --benchmark_out=$(BENCH_RESULTS) --benchmark_out_format=json
 	$(PYTHON) tools/bench_table.py $(BENCH_RESULTS) | tee $(BUILD)/bench/tables.md
 	tools/bench-instructions.sh $(BUILD)/bench/instruction_counts | tee $(BUILD)/bench/instructions.md
+	$(BUILD)/bench/heap_bench --benchmark_repetitions=$(BENCH_REPETITIONS) \
+	    --benchmark_display_aggregates_only=true | tee $(BUILD)/bench/heap.txt
 
 # The in-kernel `bench` command at -smp 1, 2, 4 and 8, three boots each (about a minute and a half).
 bench-kernel: $(ISO) ## the kernel's bench command at -smp 1, 2, 4, 8 (~90 s)
@@ -299,6 +301,8 @@ bench-smoke: $(BENCH_BIN) ## every benchmark built and run a few iterations
 	    || { cat $(BUILD)/bench/smoke.log; exit 1; }
 	$(PYTHON) tools/bench_table.py $(BUILD)/bench/smoke.json > /dev/null
 	$(BUILD)/bench/instruction_counts
+	$(BUILD)/bench/heap_bench --smoke > $(BUILD)/bench/heap-smoke.log 2>&1 \
+	    || { cat $(BUILD)/bench/heap-smoke.log; exit 1; }
 	@echo "bench-smoke: every benchmark built and ran"
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import sys
 LAYERS = [
     ["lib"],
     ["mm", "shell/input"],
-    ["vm"],
+    ["heap", "vm"],
     ["acpi", "boot/multiboot2", "arch/x86_64"],
     ["kernel"],
     ["smp"],

@@ -12,6 +12,7 @@
 #include "kernel/console.hpp"
 #include "kernel/firmware_tables.hpp"
 #include "kernel/idt.hpp"
+#include "kernel/kernel_heap.hpp"
 #include "kernel/kernel_vm.hpp"
 #include "kernel/memory_setup.hpp"
 #include "kernel/paging.hpp"
@@ -75,6 +76,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
     load_symbol_table(handoff);
     memory_setup::init(handoff.memory_map(), {handoff.in_use.data(), handoff.in_use.size()});
     kvm::init();
+    kheap::init();
 
     pic::disable();
     const acpi::Tables* tables = firmware_tables::open(handoff.rsdp());

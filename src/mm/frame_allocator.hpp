@@ -65,13 +65,30 @@ class FrameAllocator {
     // `frames` contiguous frames whose physical address is a multiple of align_frames frames.
     // Errors: invalid_request (frames not in 1..8192, alignment not a power of two <= 8192),
     // out_of_memory (no such run is free, after a recalculation and an exhaustive search).
-    lib::Result<PhysAddr, AllocError> allocate(std::size_t frames, std::size_t align_frames = 1);
+    lib::Result<PhysAddr, AllocError> allocate(std::size_t frames, std::size_t align_frames = 1) {
+        auto result = allocate_once(frames, align_frames);
+        if (!result && result.error() == AllocError::out_of_memory && reclaim_hook_ != nullptr &&
+            reclaim_hook_(reclaim_context_) != 0) {
+            return allocate_once(frames, align_frames);
+        }
+        return result;
+    }
 
     // Frees `frames` frames starting at `address`. Errors: misaligned, invalid_size (0 or more
     // than an area), outside_areas (not inside one area), not_allocated (a frame is already
     // free; nothing changed — or, when two CPUs race to free the same frames, this CPU lost at
     // least one word to the other and only the words it won were freed).
     lib::Status<FreeError> free(PhysAddr address, std::size_t frames);
+
+    // Called when a request would fail for lack of memory, before it fails: it may give frames
+    // back (the object heap's reclaim) and returns how many; if any, the search runs once more.
+    // The allocator holds none of its locks while the hook runs, so the hook may free frames.
+    using ReclaimHook = std::size_t (*)(void* context);
+    // Only before other CPUs use the allocator.
+    void set_reclaim_hook(ReclaimHook hook, void* context) {
+        reclaim_hook_ = hook;
+        reclaim_context_ = context;
+    }
 
     // Only while no CPU is inside the allocator. Leaving per_cpu mode gives up every area.
     void set_mode(Mode mode);
@@ -105,6 +122,10 @@ class FrameAllocator {
     InvariantReport check_invariants() const;
 
   private:
+    // One attempt, with the lock of global-lock mode held inside only: the reclaim hook runs
+    // between attempts, holding nothing.
+    lib::Result<PhysAddr, AllocError> allocate_once(std::size_t frames, std::size_t align_frames);
+
     // Frames claimed somewhere: which area, at which offset. area == kNoArea: nothing.
     struct Placement {
         std::uint32_t area = kNoArea;
@@ -226,6 +247,8 @@ class FrameAllocator {
     // index is out of range, so that a bad index costs speed instead of memory safety.
     CpuCursor shared_cursor_;
     CpuCursor cursors_[kMaxCpus];
+    ReclaimHook reclaim_hook_ = nullptr;
+    void* reclaim_context_ = nullptr;
 };
 
 }  // namespace mm

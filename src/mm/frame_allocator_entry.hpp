@@ -7,7 +7,7 @@
 namespace mm {
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
-lib::Result<PhysAddr, AllocError> FrameAllocator<P, kDebugFill, kMaxCpus>::allocate(
+lib::Result<PhysAddr, AllocError> FrameAllocator<P, kDebugFill, kMaxCpus>::allocate_once(
     std::size_t frames, std::size_t align_frames) {
     unsigned cpu = P::cpu_index();
     if (cpu < kMaxCpus && mode() == Mode::per_cpu) {

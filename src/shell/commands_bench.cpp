@@ -11,6 +11,7 @@
 #include "kernel/kernel_memory.hpp"
 #include "kernel/percpu.hpp"
 #include "shell/command.hpp"
+#include "shell/heap_stress.hpp"
 #include "shell/stress.hpp"
 
 namespace shell {
@@ -79,6 +80,33 @@ void measure_recalculation() {
         lib::Bytes{managed}, blocks, ns / 1000, gib_per_s);
 }
 
+// The heap row: kmalloc+kfree pairs of 64 bytes on every CPU, per-CPU magazines against the
+// same heap with every call under its cache's lock. The "frames" column holds the bytes.
+void measure_heap(std::uint64_t ops, std::uint32_t cpus) {
+    static stress::Result result;
+    std::uint64_t rate[2];
+    for (heap::Mode mode : {heap::Mode::per_cpu, heap::Mode::global_lock}) {
+        heap_stress::Options options;
+        options.cpus = cpus;
+        options.ops = ops;
+        options.pairs = true;
+        options.pair_bytes = 64;
+        options.tags = false;
+        options.progress = false;
+        options.mode = mode;
+        heap_stress::run(options, result);
+        if (result.duplicates + result.lost + result.errors != 0) {
+            kprint("bench: the heap broke: duplicates={} lost={} errors={}\n", result.duplicates,
+                   result.lost, result.errors);
+            return;
+        }
+        rate[mode == heap::Mode::per_cpu ? 0 : 1] = ops_per_second(result);
+    }
+    std::uint64_t ratio_tenths = rate[1] == 0 ? 0 : rate[0] * 10 / rate[1];
+    kprint("{:<8} {:>6} {:>16} {:>16} {:>6}.{}x\n", "heap", 64, rate[0], rate[1], ratio_tenths / 10,
+           ratio_tenths % 10);
+}
+
 void run_bench(Args& args) {
     std::uint64_t ops = 200000, cpus = 0;
     if (!args.number("ops", ops) || !args.number("cpus", cpus)) {
@@ -120,6 +148,7 @@ void run_bench(Args& args) {
         kprint("{:<8} {:>6} {:>16} {:>16} {:>6}.{}x\n", shape.name, shape.frames, rate[0], rate[1],
                ratio_tenths / 10, ratio_tenths % 10);
     }
+    measure_heap(ops, used);
     measure_recalculation();
 }
 
@@ -127,7 +156,9 @@ const OptionSpec bench_options[] = {
     {"ops", "N", "operations per shape and allocator (default 200000)"},
     {"cpus", "N", "run on the first N CPUs (default: all online)"},
 };
-REGISTER_COMMAND("bench", "", "throughput of per-CPU cursors vs one global lock, every CPU at once",
+REGISTER_COMMAND("bench", "",
+                 "throughput of per-CPU cursors (and heap magazines) vs one global lock, every "
+                 "CPU at once",
                  bench_options, 2, run_bench);
 
 }  // namespace

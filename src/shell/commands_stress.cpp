@@ -5,6 +5,7 @@
 #include "kernel/percpu.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
+#include "shell/heap_stress.hpp"
 #include "shell/shell.hpp"
 #include "shell/stress.hpp"
 #include "shell/vm_stress.hpp"
@@ -74,7 +75,57 @@ void run_vm_stress(Args& args) {
         r.elapsed_ns / 1000000, clean ? "clean" : "FAILED");
 }
 
+void print_summary(const stress::Result& result) {
+    std::uint64_t ms = result.elapsed_ns / 1000000;
+    kprint(
+        "stress: ops={} duplicates={} lost={} errors={} time={} ms cpus={} "
+        "ops/s={}{}\n",
+        result.ops, result.duplicates, result.lost, result.errors, ms, result.cpus,
+        result.elapsed_ns == 0 ? 0 : result.ops * 1000000000 / result.elapsed_ns,
+        result.invariants_ok ? "" : " INVARIANTS BROKEN");
+}
+
+void print_per_cpu(const stress::Result& result) {
+    kprint("{:>4} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6}\n", "cpu", "ops", "allocs", "frees",
+           "sent", "oom", "dups", "errs");
+    for (std::uint32_t i = 0; i < result.cpus; ++i) {
+        const stress::CpuResult& c = result.per_cpu[i];
+        kprint("{:>4} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6}\n", i, c.ops, c.allocations,
+               c.frees, c.remote_frees_sent, c.out_of_memory, c.duplicates, c.errors);
+    }
+}
+
+// `stress --heap`: the same run on the object heap (heap_stress.hpp).
+void run_heap_stress(Args& args, const stress::Options& frame_options, std::uint64_t remote) {
+    if (!usable(!args.has("fill") && !args.has("pattern") && !args.has("max-frames"), args,
+                "--heap takes no --fill, --pattern or --max-frames (sizes are random, "
+                "16 B..16 KiB)")) {
+        return;
+    }
+    heap_stress::Options options;
+    options.cpus = frame_options.cpus;
+    options.seconds = frame_options.seconds;
+    options.ops = frame_options.ops;
+    options.remote_percent = std::uint32_t(remote);
+    options.seed = frame_options.seed;
+    options.mode =
+        frame_options.mode == mm::Mode::per_cpu ? heap::Mode::per_cpu : heap::Mode::global_lock;
+    static stress::Result result;  // 12 KiB: not on the stack
+    std::uint32_t online = smp::online_cpu_count();
+    kprint("stress: heap objects of 16 B..16 KiB on {} CPUs, {}, {}% remote frees{}\n",
+           options.cpus == 0 || options.cpus > online ? online : options.cpus,
+           options.ops ? "by operation count" : "timed", options.remote_percent,
+           options.mode == heap::Mode::global_lock ? ", global-lock heap" : "");
+    heap_stress::run(options, result);
+    print_summary(result);
+    print_per_cpu(result);
+}
+
 void run_stress(Args& args) {
+    if (!usable(!(args.has("vm") && args.has("heap")), args,
+                "--vm and --heap stress different things: pick one")) {
+        return;
+    }
     if (args.has("vm")) {
         run_vm_stress(args);
         return;
@@ -104,6 +155,10 @@ void run_stress(Args& args) {
         return;
     }
     options.cpus = std::uint32_t(cpus);
+    if (args.has("heap")) {
+        run_heap_stress(args, options, remote);
+        return;
+    }
     options.max_frames = std::uint32_t(max_frames);
     options.remote_percent = std::uint32_t(remote);
     options.fill = args.has("fill");
@@ -118,26 +173,14 @@ void run_stress(Args& args) {
            options.max_frames, options.remote_percent,
            options.mode == mm::Mode::global_lock ? ", global-lock mode" : "");
     stress::run(options, result);
-    std::uint64_t ms = result.elapsed_ns / 1000000;
-    kprint(
-        "stress: ops={} duplicates={} lost={} errors={} time={} ms cpus={} "
-        "ops/s={}{}\n",
-        result.ops, result.duplicates, result.lost, result.errors, ms, result.cpus,
-        result.elapsed_ns == 0 ? 0 : result.ops * 1000000000 / result.elapsed_ns,
-        result.invariants_ok ? "" : " INVARIANTS BROKEN");
+    print_summary(result);
     if (options.fill) {
         kprint(
             "stress: filled {} frames before memory ran out; every later request failed "
             "cleanly: {}\n",
             result.filled_frames, result.errors == 0 ? "yes" : "no");
     }
-    kprint("{:>4} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6}\n", "cpu", "ops", "allocs", "frees",
-           "sent", "oom", "dups", "errs");
-    for (std::uint32_t i = 0; i < result.cpus; ++i) {
-        const stress::CpuResult& c = result.per_cpu[i];
-        kprint("{:>4} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6}\n", i, c.ops, c.allocations,
-               c.frees, c.remote_frees_sent, c.out_of_memory, c.duplicates, c.errors);
-    }
+    print_per_cpu(result);
 }
 
 const OptionSpec stress_options[] = {
@@ -151,6 +194,7 @@ const OptionSpec stress_options[] = {
     {"mode", "M", "per-cpu (default) or global-lock allocator"},
     {"seed", "N", "random seed (default 1)"},
     {"vm", nullptr, "vmalloc, touch, hand over, vfree and probe instead (--ops: per CPU, 300)"},
+    {"heap", nullptr, "stress the object heap instead: random sizes, tagged objects"},
 };
 REGISTER_COMMAND("stress", "", "allocate and free on every CPU at once, checking every frame",
                  stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress);

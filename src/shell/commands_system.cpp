@@ -1,6 +1,7 @@
 // Commands about the shell and the machine as a whole: help, log, poweroff, reboot, crash.
 #include "arch/x86_64/direct_map.hpp"
 #include "kernel/console.hpp"
+#include "kernel/kernel_heap.hpp"
 #include "kernel/kernel_memory.hpp"
 #include "kernel/kernel_vm.hpp"
 #include "kernel/panic.hpp"
@@ -169,12 +170,32 @@ void overflow_on_cpu_one(std::uint32_t cpu, void*) {
     }
 }
 
+// Writes one byte past a heap object and frees it: a kernel built with DEBUG_FILL=1 finds the
+// object's red zone broken and panics naming the object, its cache and the offset.
+[[gnu::noinline]] void crash_heap_overflow() {
+    if (!kheap::KernelHeap::Cache::kDebugChecks) {
+        kprint(
+            "crash: this kernel was built without DEBUG_FILL=1, so heap red zones are not "
+            "checked; nothing done\n");
+        return;
+    }
+    auto object = kheap::kmalloc(40);  // kmalloc-48: bytes 48.. are the red zone
+    if (!object) {
+        kprint("crash: could not set up the heap overflow\n");
+        return;
+    }
+    static_cast<volatile std::uint8_t*>(object.value())[48] = 0;
+    (void)kheap::kfree(object.value());
+    kprint("crash: freed {:#x} after a write past its end and no report\n",
+           reinterpret_cast<std::uint64_t>(object.value()));
+}
+
 void run_crash(Args& args) {
     const char* kind = args.positional(0);
     if (kind == nullptr) {
         kprint(
             "crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
-            "use-after-free, vmalloc-guard, vfree-use, ap-stack-overflow\n");
+            "use-after-free, heap-overflow, vmalloc-guard, vfree-use, ap-stack-overflow\n");
         return;
     }
     if (lib::strings_equal(kind, "page-fault")) {
@@ -187,6 +208,8 @@ void run_crash(Args& args) {
         crash_assert();
     } else if (lib::strings_equal(kind, "use-after-free")) {
         crash_use_after_free();
+    } else if (lib::strings_equal(kind, "heap-overflow")) {
+        crash_heap_overflow();
     } else if (lib::strings_equal(kind, "stack-overflow")) {
         kprint("crash: {}\n", crash_stack_overflow(0));
     } else if (lib::strings_equal(kind, "vmalloc-guard")) {

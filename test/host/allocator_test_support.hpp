@@ -57,6 +57,12 @@ class FakeMemory {
         return address >= base_ && address - base_ < bytes_;
     }
     void* at(mm::PhysAddr address) const { return host_ + (address - base_); }
+    // The physical address a host pointer plays, or ~0 for a pointer outside the memory.
+    mm::PhysAddr address_of(const void* pointer) const {
+        auto* byte = static_cast<const unsigned char*>(pointer);
+        return byte >= host_ && byte < host_ + bytes_ ? base_ + mm::PhysAddr(byte - host_)
+                                                      : ~mm::PhysAddr{0};
+    }
     mm::PhysRange range() const { return {base_, base_ + bytes_}; }
 
   private:

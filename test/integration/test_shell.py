@@ -7,7 +7,7 @@ from run import parametrize
 SUMMARY = re.compile(r"stress: ops=(\d+) duplicates=(\d+) lost=(\d+) errors=(\d+) time=\d+ ms "
                      r"cpus=(\d+)")
 COMMANDS = ["help", "log", "poweroff", "reboot", "crash", "mem", "areas", "alloc", "free",
-            "cpus", "stress"]
+            "cpus", "stress", "slabs", "kmalloc", "kfree"]
 
 
 def ready(m):
@@ -28,7 +28,7 @@ def test_help_lists_every_command_and_explains_options(ctx):
             assert re.search(rf"(?m)^\s+{name}\s+\S", out), f"help does not list {name}"
         out = m.command("help stress")
         for option in ["--cpus", "--seconds", "--ops", "--max-frames", "--pattern", "--remote",
-                       "--fill"]:
+                       "--fill", "--heap"]:
             assert option in out, f"help stress lacks {option}"
         assert "no command" in m.command("help nosuch")
         finish(m)
