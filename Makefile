@@ -139,6 +139,13 @@ deps:
 
 QEMU_RUN_FLAGS := -accel tcg -machine $(MACHINE) -smp $(SMP) -m $(MEM) -cdrom $(ISO) -boot d \
                   -no-reboot -serial mon:stdio
+# UEFI=1 boots the same ISO (it carries GRUB's EFI build too) under OVMF, Debian's UEFI
+# firmware; the firmware's variable store is a copy, since the firmware writes to it.
+ifeq ($(UEFI),1)
+OVMF_VARS_COPY := $(BUILD)/OVMF_VARS.fd
+QEMU_RUN_FLAGS += -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+QEMU_RUN_FLAGS += -drive if=pflash,format=raw,file=$(OVMF_VARS_COPY)
+endif
 ifeq ($(GUI),1)
 QEMU_RUN_FLAGS += -display gtk   # a window with the VGA screen and the PS/2 keyboard
 else
@@ -147,7 +154,8 @@ endif
 
 run: deps
 	@$(MAKE) --no-print-directory iso
-	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
+	$(if $(OVMF_VARS_COPY),cp /usr/share/OVMF/OVMF_VARS_4M.fd $(OVMF_VARS_COPY))
+	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM)$(if $(OVMF_VARS_COPY), under UEFI). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
 	$(QEMU) $(QEMU_RUN_FLAGS)
 
 # QEMU waits for gdb on :1234; tools/gdbinit loads the kernel's symbols and connects.
