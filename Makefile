@@ -170,7 +170,7 @@ debug: deps
 
 # The platform-free folders: no asm, no port I/O, no globals that need the kernel. The host
 # build compiles every source in them, so a new file there is tested without editing this list.
-PLATFORM_FREE_DIRS := src/lib src/mm src/acpi src/boot/multiboot2 src/shell/input
+PLATFORM_FREE_DIRS := src/lib src/mm src/gfx src/acpi src/boot/multiboot2 src/shell/input
 HOST_SRC := $(sort $(foreach dir,$(PLATFORM_FREE_DIRS),$(wildcard $(dir)/*.cpp)))
 HOST_TEST_SRC := $(sort $(wildcard test/host/*.cpp) $(wildcard test/host/concurrency/*.cpp))
 TSAN_TEST_SRC := test/host/main.cpp $(sort $(wildcard test/host/concurrency/*.cpp))
