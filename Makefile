@@ -65,6 +65,14 @@ endif
 
 KERNEL_ASFLAGS := -Isrc -MMD -MP -g
 
+# The framebuffer console's font: a PSF font from Debian's console-setup-linux package, unpacked
+# into the build tree at build time (never copied into the source tree) and linked in by
+# src/kernel/console_font.S. Terminus: clear at 8x16, with the Latin-1 characters the log uses.
+FONT ?= Lat15-Terminus16
+FONT_SOURCE := /usr/share/consolefonts/$(FONT).psf.gz
+FONT_PSF := $(BUILD)/font/console.psf
+KERNEL_ASFLAGS += -I$(BUILD)/font
+
 # Nothing from the host's C library or start files.
 KERNEL_LDFLAGS := -nostdlib
 # Keep segments 4 KiB aligned in the file: a small image.
@@ -90,6 +98,14 @@ $(BUILD)/kernel/%.o: src/%.cpp Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  CXX     $<"
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
+
+$(FONT_PSF): $(FONT_SOURCE)
+	@mkdir -p $(dir $@)
+	$(say) "  FONT    $<"
+	$(Q)gzip -dc $< > $@
+
+# .incbin is not seen by the dependency files.
+$(BUILD)/kernel/kernel/console_font.S.o: $(FONT_PSF)
 
 $(BUILD)/kernel/%.S.o: src/%.S Makefile
 	@mkdir -p $(dir $@)

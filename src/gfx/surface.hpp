@@ -41,6 +41,10 @@ class Surface {
     std::uint32_t height() const { return height_; }
     const PixelFormat& format() const { return format_; }
     bool valid() const { return base_ != nullptr; }
+    std::uint32_t pitch() const { return pitch_; }
+    std::uint8_t* pixel_address(std::uint32_t x, std::uint32_t y) const {
+        return base_ + std::size_t(y) * pitch_ + std::size_t(x) * format_.bytes_per_pixel;
+    }
 
     // Writes and reads one packed pixel; coordinates must lie inside the surface.
     void put(std::uint32_t x, std::uint32_t y, std::uint32_t pixel) {

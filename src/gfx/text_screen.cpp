@@ -7,7 +7,7 @@ constexpr std::uint32_t kLongestPrefix = 16;  // "symbols:", "paging:": log pref
 // A wrapped line moves its last word to the next row only when the word is shorter than this
 // share of a row: a long token (a path, a row of hex) is cut where the row ends.
 constexpr std::uint32_t kLongestMovedWordDivisor = 3;
-constexpr const char* kAlertWords[] = {"PANIC", "FATAL", "error", "BROKEN", "failed"};
+constexpr const char* kAlertWords[] = {"PANIC", "FATAL", "error:", "BROKEN"};
 
 bool is_word_character(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -105,6 +105,7 @@ void TextScreen::put(char c) {
         tone = Tone::prompt;
     }
     wanted_[row_][column_++] = Cell{c, tone};
+    dirty_[row_] = true;
     ++line_length_;
     if (c == ':' && line_is_word_ && line_length_ > 1 && line_length_ <= kLongestPrefix &&
         row_ == line_row_) {
@@ -125,6 +126,7 @@ void TextScreen::wrap() {
     bool move_word = space > 0 && moved > 0 && moved < columns_ / kLongestMovedWordDivisor;
     Cell word[kMaxColumns];
     if (move_word) {
+        dirty_[row_] = true;
         for (std::uint32_t i = 0; i < moved; ++i) {
             word[i] = wanted_[row_][space + i];
             wanted_[row_][space + i] = Cell{};
@@ -132,6 +134,7 @@ void TextScreen::wrap() {
     }
     new_line();
     if (move_word) {
+        dirty_[row_] = true;
         for (std::uint32_t i = 0; i < moved; ++i) {
             wanted_[row_][i] = word[i];
         }
@@ -154,6 +157,9 @@ void TextScreen::scroll() {
     }
     for (std::uint32_t column = 0; column < columns_; ++column) {
         wanted_[rows_ - 1][column] = Cell{};
+    }
+    for (std::uint32_t row = 0; row < rows_; ++row) {
+        dirty_[row] = true;
     }
     if (row_ > 0) {
         --row_;
@@ -196,6 +202,7 @@ void TextScreen::run_escape(char final, std::uint32_t count) {
             column_ = column_ + count > columns_ ? columns_ : column_ + count;
             break;
         case 'K':  // erase to the end of the line
+            dirty_[row_] = true;
             for (std::uint32_t column = column_; column < columns_; ++column) {
                 wanted_[row_][column] = Cell{};
             }
@@ -208,6 +215,7 @@ void TextScreen::run_escape(char final, std::uint32_t count) {
 void TextScreen::recolour(std::uint32_t from_row, std::uint32_t from_column, std::uint32_t to_row,
                           std::uint32_t to_column, Tone from, Tone to) {
     for (std::uint32_t row = from_row; row <= to_row; ++row) {
+        dirty_[row] = true;
         std::uint32_t begin = row == from_row ? from_column : 0;
         std::uint32_t end = row == to_row ? to_column : columns_;
         for (std::uint32_t column = begin; column < end; ++column) {

@@ -44,6 +44,9 @@ class TextScreen {
     std::size_t flush(Draw&& draw) {
         std::size_t drawn = 0;
         for (std::uint32_t row = 0; row < rows_; ++row) {
+            if (valid_[row] && !dirty_[row]) {
+                continue;
+            }
             for (std::uint32_t column = 0; column < columns_; ++column) {
                 Cell cell = wanted_[row][column];
                 if (!(cell == shown_[row][column]) || !valid_[row]) {
@@ -53,6 +56,7 @@ class TextScreen {
                 }
             }
             valid_[row] = true;
+            dirty_[row] = false;
         }
         return drawn;
     }
@@ -83,6 +87,7 @@ class TextScreen {
     Cell wanted_[kMaxRows][kMaxColumns];
     Cell shown_[kMaxRows][kMaxColumns];
     bool valid_[kMaxRows] = {};  // false: draw the row whole at the next flush
+    bool dirty_[kMaxRows] = {};  // true: some cell of the row may have changed since the flush
 };
 
 }  // namespace gfx

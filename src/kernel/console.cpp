@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/serial.hpp"
 #include "arch/x86_64/vga.hpp"
+#include "kernel/framebuffer_console.hpp"
 #include "kernel/spinlock.hpp"
 
 namespace console {
@@ -14,6 +15,27 @@ constexpr std::size_t kLogCapacity = 64 * 1024;
 char log_buffer[kLogCapacity];
 std::size_t log_written = 0;  // total characters ever logged; the buffer is a ring
 
+// Serial is always there; the screen is chosen once the loader's information is read.
+Screen screen = Screen::serial_only;
+
+void screen_write(const char* text, std::size_t length) {
+    switch (screen) {
+        case Screen::framebuffer:
+            for (std::size_t i = 0; i < length; ++i) {
+                framebuffer_console::write(text[i]);
+            }
+            framebuffer_console::flush();
+            break;
+        case Screen::vga_text:
+            for (std::size_t i = 0; i < length; ++i) {
+                vga::write_char(text[i]);
+            }
+            break;
+        case Screen::serial_only:
+            break;
+    }
+}
+
 void emit_raw(const char* text, std::size_t length) {
     for (std::size_t i = 0; i < length; ++i) {
         char c = text[i];
@@ -22,10 +44,10 @@ void emit_raw(const char* text, std::size_t length) {
             serial::write_char('\r');
         }
         serial::write_char(c);
-        vga::write_char(c);
         log_buffer[log_written % kLogCapacity] = c;
         ++log_written;
     }
+    screen_write(text, length);
 }
 
 class LockedSink final : public lib::Sink {
@@ -47,7 +69,49 @@ UnlockedSink raw_sink;
 
 void init() {
     serial::init();
-    vga::init();
+}
+
+Screen attach_screen(const multiboot2::Framebuffer& framebuffer) {
+    framebuffer_console::Refusal refusal;
+    {
+        smp::IrqLockGuard guard(lock);
+        refusal = framebuffer_console::init(framebuffer);
+        if (refusal == framebuffer_console::Refusal::none) {
+            screen = Screen::framebuffer;
+        } else if (framebuffer.present &&
+                   framebuffer.type == multiboot2::layout::kFramebufferEgaText) {
+            vga::init();
+            screen = Screen::vga_text;
+        }
+        // What was printed before the screen existed appears on it too.
+        replay_log(screen_write);
+    }
+    switch (screen) {
+        case Screen::framebuffer:
+            kprint(
+                "console: framebuffer {}x{}, {} bits per pixel at {:#x}, mapped {}; {}x{} "
+                "characters of {}x{} pixels\n",
+                framebuffer.width, framebuffer.height, framebuffer.bpp, framebuffer.address,
+                framebuffer_console::write_combining() ? "write-combining (PAT)"
+                                                       : "write-back (no PAT)",
+                framebuffer_console::columns(), framebuffer_console::rows(),
+                framebuffer_console::font().width, framebuffer_console::font().height);
+            break;
+        case Screen::vga_text:
+            kprint("console: VGA text, 80x25 (no usable framebuffer: {})\n",
+                   framebuffer_console::to_string(refusal));
+            break;
+        case Screen::serial_only:
+            kprint("console: serial only ({})\n", framebuffer.present
+                                                      ? framebuffer_console::to_string(refusal)
+                                                      : "the loader described no screen");
+            break;
+    }
+    return screen;
+}
+
+Screen current_screen() {
+    return screen;
 }
 
 void write(const char* text, std::size_t length) {

@@ -63,7 +63,7 @@ TEST_CASE("text screen: the line editor's escapes move the cursor and erase") {
 
 TEST_CASE("text screen: tones for log prefixes, the prompt and failures") {
     auto screen = make_screen(40, 4);
-    write(*screen, "mem: usable 4 GiB\n> help\nstress: errors=0 failed\n");
+    write(*screen, "mem: usable 4 GiB\n> help\nstress: error: no memory\n");
     CHECK(screen->at(0, 0).tone == gfx::Tone::prefix);
     CHECK(screen->at(3, 0).tone == gfx::Tone::prefix);  // the colon
     CHECK(screen->at(5, 0).tone == gfx::Tone::text);
@@ -72,8 +72,8 @@ TEST_CASE("text screen: tones for log prefixes, the prompt and failures") {
     CHECK(screen->at(2, 1).tone == gfx::Tone::text);
     CHECK(screen->at(0, 2).tone == gfx::Tone::alert);
     CHECK(screen->at(20, 2).tone == gfx::Tone::alert);
-    write(*screen, "a long sentence: not a prefix\n");
-    CHECK(screen->at(0, 3).tone == gfx::Tone::text);
+    write(*screen, "a long sentence: 0 failed, errors=0\n");
+    CHECK(screen->at(0, 3).tone == gfx::Tone::text);  // no prefix, and no failure reported
 }
 
 TEST_CASE("text screen: flush draws only what changed since the last flush") {

@@ -20,10 +20,12 @@ import shlex
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
 import time
+import zlib
 
 CLEAN_EXIT = 33   # kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 PANIC_EXIT = 35   # kernel wrote 0x11: a panic
@@ -398,3 +400,16 @@ def parse_ppm(data):
     if len(pixels) != width * height * 3:
         raise MachineFailure(f"PPM holds {len(pixels)} bytes, expected {width * height * 3}")
     return width, height, pixels
+
+
+def write_png(path, width, height, pixels):
+    """Save RGB pixels (as screendump() returns them) as a PNG, for a person or the README."""
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+    stride = width * 3
+    raw = b"".join(b"\x00" + pixels[y * stride:(y + 1) * stride] for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
