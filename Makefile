@@ -140,15 +140,17 @@ $(DEBUG_FILL_ISO): FORCE
 	    ISO_STAGING=$(BUILD)/debug-fill/iso $(DEBUG_FILL_ISO)
 FORCE:
 
-# The same kernel behind a GRUB menu that punches holes into the memory map (cutmem), for the
-# memory integration tests.
+# The same kernel behind other GRUB menus, for the integration tests: test/integration/grub-X.cfg
+# makes build/kernel-X.iso. cutmem punches holes into the memory map; text keeps GRUB's text
+# mode (gfxpayload=text), so the kernel must fall back to VGA text (BIOS) or serial only (UEFI).
 CUTMEM_ISO := $(BUILD)/kernel-cutmem.iso
-$(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-cutmem.cfg
-	@mkdir -p $(BUILD)/iso-cutmem/boot/grub
-	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-cutmem/boot/
-	cp test/integration/grub-cutmem.cfg $(BUILD)/iso-cutmem/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/iso-cutmem 2> $(BUILD)/grub-mkrescue-cutmem.log \
-	    || (cat $(BUILD)/grub-mkrescue-cutmem.log; exit 1)
+TEXT_ISO := $(BUILD)/kernel-text.iso
+$(BUILD)/kernel-%.iso: $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-%.cfg
+	@mkdir -p $(BUILD)/iso-$*/boot/grub
+	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-$*/boot/
+	cp test/integration/grub-$*.cfg $(BUILD)/iso-$*/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-$* 2> $(BUILD)/grub-mkrescue-$*.log \
+	    || (cat $(BUILD)/grub-mkrescue-$*.log; exit 1)
 
 deps:
 	@tools/install-deps.sh
@@ -289,7 +291,7 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: ok"
 
-integration-test: $(ISO) $(CUTMEM_ISO) $(DEBUG_FILL_ISO)
+integration-test: $(ISO) $(CUTMEM_ISO) $(TEXT_ISO) $(DEBUG_FILL_ISO)
 	$(PYTHON) test/integration/run.py --iso $(ISO)
 
 # Long runs, not in `make test`: 255 CPUs under TCG take tens of seconds to start.

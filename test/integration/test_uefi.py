@@ -24,6 +24,7 @@ def test_uefi_boot_mem_cpus_and_stress(ctx, smp, memory):
         m.expect("GRUB")  # GRUB's EFI build, started by OVMF from the ISO's EFI boot image
         m.expect(BANNER)
         m.expect(RSDP_TAG)
+        m.expect("console: framebuffer 1024x768")  # GOP through GRUB's efi_gop, not VGA text
         usable = m.expect(USABLE)
         frames = int(usable.group(2))
         assert frames >= USABLE_AT_LEAST[memory], f"only {frames} frames usable of {memory}"
