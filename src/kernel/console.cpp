@@ -114,6 +114,14 @@ Screen current_screen() {
     return screen;
 }
 
+gfx::Surface reserve_panel(std::uint32_t rows) {
+    if (screen != Screen::framebuffer) {
+        return {};
+    }
+    smp::IrqLockGuard guard(lock);
+    return framebuffer_console::reserve_panel(rows);
+}
+
 void write(const char* text, std::size_t length) {
     if (panic_mode) {
         emit_raw(text, length);

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "boot/multiboot2/info.hpp"
+#include "gfx/surface.hpp"
 #include "lib/format.hpp"
 
 namespace console {
@@ -19,6 +20,11 @@ void init();
 // none), shows the log so far on it, and logs the choice. After paging::init.
 Screen attach_screen(const multiboot2::Framebuffer& framebuffer);
 Screen current_screen();
+
+// Gives the bottom `rows` text rows of the framebuffer console to a panel (0 gives them back),
+// scrolling the text as needed. Returns the panel's pixels; an invalid surface when there is no
+// framebuffer console or `rows` is 0. The panel's owner draws there without the console lock.
+gfx::Surface reserve_panel(std::uint32_t rows);
 void write(const char* text, std::size_t length);
 
 // Used only by the panic path: the CPU that panics may interrupt itself while holding the

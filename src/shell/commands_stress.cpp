@@ -5,6 +5,7 @@
 #include "kernel/percpu.hpp"
 #include "lib/string.hpp"
 #include "shell/command.hpp"
+#include "shell/picture.hpp"
 #include "shell/shell.hpp"
 #include "shell/stress.hpp"
 
@@ -80,7 +81,10 @@ void run_stress(Args& args) {
            options.fill ? "filling memory" : (options.ops ? "by operation count" : "timed"),
            options.max_frames, options.remote_percent,
            options.mode == mm::Mode::global_lock ? ", global-lock mode" : "");
-    stress::run(options, result);
+    {
+        picture::LiveScope live_picture;  // the memory picture, live while the run lasts
+        stress::run(options, result);
+    }
     std::uint64_t ms = result.elapsed_ns / 1000000;
     kprint(
         "stress: ops={} duplicates={} lost={} errors={} time={} ms cpus={} "

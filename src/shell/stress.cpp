@@ -11,6 +11,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/spinlock.hpp"
+#include "shell/picture.hpp"
 #include "smp/idle.hpp"
 
 namespace stress {
@@ -171,6 +172,9 @@ class Worker {
         std::uint64_t now = cpu::read_tsc();
         if (cpu_ == 0 && run.options.progress) {
             report_progress(now);
+        }
+        if (cpu_ == 0) {
+            picture::tick(now);  // CPU 0 pays for the live picture, a few redraws per second
         }
         return run.ops_per_cpu == 0 && now >= run.deadline_tsc;
     }
