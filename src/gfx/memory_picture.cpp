@@ -107,12 +107,17 @@ PictureLayout layout_picture(std::uint32_t width, std::uint32_t height, const Fo
 }
 
 void draw_picture(Surface& surface, const Font& font, std::span<const AreaSample> areas,
-                  const PictureFigures& figures) {
+                  const PictureFigures& figures, PictureCache& cache) {
     const PixelFormat& format = surface.format();
     const std::uint32_t background = format.pack(kPanelBackground);
     const std::uint32_t text = format.pack(kFigureText);
     PictureLayout layout = layout_picture(surface.width(), surface.height(), font);
-    surface.fill({0, 0, surface.width(), surface.height()}, background);
+    const bool whole = !cache.valid || cache.count != areas.size();
+    if (whole) {
+        surface.fill({0, 0, surface.width(), surface.height()}, background);
+    } else {
+        surface.fill(layout.figures, background);
+    }
     if (layout.cells.width == 0) {
         return;
     }
@@ -127,8 +132,20 @@ void draw_picture(Surface& surface, const Font& font, std::span<const AreaSample
 
     PictureGrid grid = layout_grid(areas.size(), layout.cells);
     for (std::size_t i = 0; i < areas.size() && grid.columns != 0; ++i) {
-        surface.fill(grid.cell(i), format.pack(area_colour(areas[i])));
+        Rgb colour = area_colour(areas[i]);
+        bool cached = i < PictureCache::kMaxCells;
+        if (whole || !cached || !(cache.colours[i] == colour)) {
+            surface.fill(grid.cell(i), format.pack(colour));
+        }
+        if (cached) {
+            cache.colours[i] = colour;
+        }
     }
+    cache.count = areas.size();
+    if (!whole) {
+        return;  // the legend does not change
+    }
+    cache.valid = true;
 
     // Legend: "CPU n" and a swatch of its colour, then the unowned grey.
     std::uint32_t x = layout.legend.x;

@@ -58,8 +58,18 @@ struct PictureLayout {
 };
 PictureLayout layout_picture(std::uint32_t width, std::uint32_t height, const Font& font);
 
-// Draws the whole picture into `surface` (all of it: the panel's surface).
+// What was drawn last, so that a redraw writes only the cells whose colour changed: a picture
+// redrawn a few times per second then costs little more than its line of figures.
+struct PictureCache {
+    static constexpr std::size_t kMaxCells = 8192;
+    bool valid = false;  // false: the next draw paints the whole panel
+    std::size_t count = 0;
+    Rgb colours[kMaxCells];
+};
+
+// Draws the picture into `surface` (the panel's pixels): everything when the cache is invalid
+// or the number of areas changed, else the figures and the cells that changed.
 void draw_picture(Surface& surface, const Font& font, std::span<const AreaSample> areas,
-                  const PictureFigures& figures);
+                  const PictureFigures& figures, PictureCache& cache);
 
 }  // namespace gfx

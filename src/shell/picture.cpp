@@ -13,6 +13,7 @@ namespace {
 // 16 GiB in 32 MiB areas is 512; room for far more.
 constexpr std::size_t kMaxSamples = 8192;
 gfx::AreaSample samples[kMaxSamples];
+gfx::PictureCache drawn;
 
 gfx::Surface panel;
 std::uint32_t panel_top = 0;
@@ -50,7 +51,7 @@ void redraw(std::uint64_t now) {
     last_ops_tsc = now;
     gfx::PictureFigures figures{allocator.fragmentation().huge_block_share_per_mille(),
                                 ops_per_second, costs.last_us, smp::online_cpu_count()};
-    gfx::draw_picture(panel, framebuffer_console::font(), {samples, count}, figures);
+    gfx::draw_picture(panel, framebuffer_console::font(), {samples, count}, figures, drawn);
 
     std::uint64_t took = (cpu::read_tsc() - now) / tsc::tsc_per_microsecond();
     ++costs.redraws;
@@ -81,6 +82,7 @@ bool show(bool on) {
     if (is_shown) {
         panel_top = framebuffer_console::rows() * framebuffer_console::font().height;
         last_ops_tsc = 0;
+        drawn.valid = false;  // the text was there: paint the whole panel
         redraw(cpu::read_tsc());
         next_redraw_tsc = 0;
     }

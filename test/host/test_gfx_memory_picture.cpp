@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <tuple>
 #include <vector>
@@ -64,7 +65,8 @@ TEST_CASE("memory picture: each area's cell shows its owner's colour at its full
                          gfx::PixelFormat{});
     std::vector<gfx::AreaSample> areas = {
         {0, 8192, 8192}, {1, 8192, 0}, {gfx::kUnowned, 8192, 4096}, {3, 100, 50}};
-    gfx::draw_picture(surface, font, areas, {986, 123456, 800, 4});
+    auto cache = std::make_unique<gfx::PictureCache>();
+    gfx::draw_picture(surface, font, areas, {986, 123456, 800, 4}, *cache);
     gfx::PictureLayout layout = gfx::layout_picture(width, height, font);
     gfx::PictureGrid grid = gfx::layout_grid(areas.size(), layout.cells);
     for (std::size_t i = 0; i < areas.size(); ++i) {
@@ -72,4 +74,37 @@ TEST_CASE("memory picture: each area's cell shows its owner's colour at its full
         std::uint32_t centre = surface.get(cell.x + cell.width / 2, cell.y + cell.height / 2);
         CHECK(surface.format().unpack(centre) == gfx::area_colour(areas[i]));
     }
+}
+
+TEST_CASE("memory picture: a redraw writes only the cells whose colour changed") {
+    auto font_bytes = blank_font();
+    gfx::Font font;
+    REQUIRE(gfx::parse_psf(font_bytes, font).ok());
+    const std::uint32_t width = 300, height = 120;
+    std::vector<std::uint32_t> pixels(width * height, 0);
+    gfx::Surface surface(reinterpret_cast<std::uint8_t*>(pixels.data()), width * 4, width, height,
+                         gfx::PixelFormat{});
+    std::vector<gfx::AreaSample> areas = {{0, 100, 100}, {1, 100, 100}, {2, 100, 100}};
+    auto cache = std::make_unique<gfx::PictureCache>();
+    gfx::draw_picture(surface, font, areas, {}, *cache);
+    gfx::PictureGrid grid =
+        gfx::layout_grid(areas.size(), gfx::layout_picture(width, height, font).cells);
+    auto centre = [&](std::size_t i) {
+        gfx::Rect cell = grid.cell(i);
+        return surface.get(cell.x + cell.width / 2, cell.y + cell.height / 2);
+    };
+    // Scribble on cells 0 and 1; then only area 1 changes. The scribble on 0 shows that an
+    // unchanged cell is not written again; cell 1 is.
+    surface.put(grid.cell(0).x + grid.cell(0).width / 2, grid.cell(0).y + grid.cell(0).height / 2,
+                0x123456);
+    surface.put(grid.cell(1).x + grid.cell(1).width / 2, grid.cell(1).y + grid.cell(1).height / 2,
+                0x123456);
+    areas[1].free = 0;
+    gfx::draw_picture(surface, font, areas, {}, *cache);
+    CHECK(centre(0) == 0x123456u);
+    CHECK(surface.format().unpack(centre(1)) == gfx::area_colour(areas[1]));
+    // An invalid cache repaints everything.
+    cache->valid = false;
+    gfx::draw_picture(surface, font, areas, {}, *cache);
+    CHECK(surface.format().unpack(centre(0)) == gfx::area_colour(areas[0]));
 }
