@@ -1,4 +1,4 @@
-"""The live memory picture: Ctrl-P and `picture on|off` show and hide it, `stress` shows it while
+"""The live memory picture: Ctrl-P (PS/2 keyboard or serial) and `picture on|off` show and hide it, `stress` shows it while
 it runs, and read back from a screendump every area's cell has the colour of the CPU that owns it
 (as `areas` and `cpus` report the owners), shaded by how full the area is."""
 import re
@@ -69,7 +69,8 @@ def test_picture_cells_take_their_owners_colours(ctx):
         m.expect("MarkerOS ready")
         m.expect_prompt()
         assert status(m)[0] == "hidden"
-        m.send("\x10")  # Ctrl-P at the prompt shows it
+        m.monitor_command("sendkey ctrl-p")  # Ctrl-P on the PS/2 keyboard shows it
+        time.sleep(0.5)
         shown, redraws, _ = status(m)
         assert (shown, redraws > 0) == ("shown", True)
 
@@ -103,7 +104,7 @@ def test_picture_cells_take_their_owners_colours(ctx):
         assert {int(cpu) for cpu, _ in worked} == {0, 1, 2, 3}
         assert {0, 1, 2, 3} <= seen, f"colours seen during the run: {seen}"
 
-        m.send("\x10")  # Ctrl-P again hides it
+        m.send("\x10")  # Ctrl-P on the serial terminal hides it
         assert status(m)[0] == "hidden"
         assert status(m, "picture on")[0] == "shown"
         assert status(m, "picture off")[0] == "hidden"
