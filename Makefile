@@ -71,6 +71,8 @@ KERNEL_ASFLAGS := -Isrc -MMD -MP -g
 FONT ?= Lat15-Terminus16
 FONT_SOURCE := /usr/share/consolefonts/$(FONT).psf.gz
 FONT_PSF := $(BUILD)/font/console.psf
+# The kernel carries the font, so the ISO carries its licence (Terminus: SIL OFL 1.1) beside it.
+FONT_LICENSE := /usr/share/doc/console-setup-linux/copyright.fonts.gz
 KERNEL_ASFLAGS += -I$(BUILD)/font
 
 # Nothing from the host's C library or start files.
@@ -129,6 +131,7 @@ $(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
 	cp $(KERNEL_ELF) $(ISO_STAGING)/boot/kernel.elf
 	cp $(KERNEL_SYM) $(ISO_STAGING)/boot/kernel.sym
 	cp grub.cfg $(ISO_STAGING)/boot/grub/grub.cfg
+	gzip -dc $(FONT_LICENSE) > $(ISO_STAGING)/boot/font-copyright.txt
 	grub-mkrescue -o $@ $(ISO_STAGING) 2> $(BUILD)/grub-mkrescue.log \
 	    || (cat $(BUILD)/grub-mkrescue.log; exit 1)
 
@@ -316,6 +319,7 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) integration-test
 
 clean:
-	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/grub/grub.cfg
+	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/font-copyright.txt \
+	    iso/boot/grub/grub.cfg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
