@@ -324,10 +324,18 @@ class Worker {
 
     // Takes memory until none is left (halving the request on each refusal), checks that
     // requests then fail cleanly, and gives everything back.
+    // The fill loops have no deadline to check; CPU 0 looks at the clock every 64 steps.
+    void poll_picture() {
+        if (cpu_ == 0 && (++picture_polls_ & 63) == 0) {
+            picture::tick(cpu::read_tsc());
+        }
+    }
+
     void fill() {
         std::uint32_t size = run_state.options.max_frames;
         Allocation a;
         for (;;) {
+            poll_picture();
             if (allocate(size, a)) {
                 auto* link = reinterpret_cast<FillLink*>(tag_of(a.address, 0) + 1);
                 *link = {workspace_.fill_head, a.frames};
@@ -358,6 +366,7 @@ class Worker {
             FillLink link = *reinterpret_cast<FillLink*>(tag_of(address, 0) + 1);
             const Tag& tag = *tag_of(address, 0);
             workspace_.fill_head = link.next;
+            poll_picture();
             count_op();
             free_now({address, std::uint32_t(link.frames), cpu_, tag.sequence});
         }
@@ -371,6 +380,7 @@ class Worker {
     Random random_;
     std::uint64_t sequence_ = 0;
     std::uint64_t last_progress_second_ = 0;
+    std::uint64_t picture_polls_ = 0;
     std::uint64_t filled_ = 0;
     bool draining_ = false;
 };
