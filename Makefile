@@ -168,7 +168,7 @@ QEMU_RUN_FLAGS += -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/O
 QEMU_RUN_FLAGS += -drive if=pflash,format=raw,file=$(OVMF_VARS_COPY)
 endif
 ifeq ($(GUI),1)
-QEMU_RUN_FLAGS += -display gtk   # a window with the VGA screen and the PS/2 keyboard
+QEMU_RUN_FLAGS += -display gtk   # a window with the screen (framebuffer console) and the PS/2 keyboard
 else
 QEMU_RUN_FLAGS += -display none  # the serial console on this terminal is the whole interface
 endif
