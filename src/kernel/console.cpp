@@ -36,18 +36,35 @@ void screen_write(const char* text, std::size_t length) {
     }
 }
 
-void emit_raw(const char* text, std::size_t length) {
+void serial_write(const char* text, std::size_t length) {
     for (std::size_t i = 0; i < length; ++i) {
-        char c = text[i];
         // Terminals expect CR LF; the log and the screen keep plain LF.
-        if (c == '\n') {
+        if (text[i] == '\n') {
             serial::write_char('\r');
         }
-        serial::write_char(c);
-        log_buffer[log_written % kLogCapacity] = c;
-        ++log_written;
+        serial::write_char(text[i]);
+    }
+}
+
+// The screen first: once text shows on serial it is on the screen too, so a test that reads the
+// screen after seeing serial output sees that output drawn. A panic report goes to serial
+// first, in case drawing is what went wrong.
+void emit_to_devices(const char* text, std::size_t length) {
+    if (panic_mode) {
+        serial_write(text, length);
+        screen_write(text, length);
+        return;
     }
     screen_write(text, length);
+    serial_write(text, length);
+}
+
+void emit_raw(const char* text, std::size_t length) {
+    for (std::size_t i = 0; i < length; ++i) {
+        log_buffer[log_written % kLogCapacity] = text[i];
+        ++log_written;
+    }
+    emit_to_devices(text, length);
 }
 
 class LockedSink final : public lib::Sink {
@@ -139,6 +156,11 @@ void enter_panic_mode() {
     panic_mode = true;
 }
 
+void show_log() {
+    smp::IrqLockGuard guard(lock);
+    replay_log(emit_to_devices);
+}
+
 lib::Sink& sink() {
     return locked_sink;
 }
@@ -147,12 +169,14 @@ lib::Sink& unlocked_sink() {
 }
 
 void replay_log(void (*emit)(const char* text, std::size_t length)) {
-    std::size_t start = log_written > kLogCapacity ? log_written - kLogCapacity : 0;
-    for (std::size_t i = start; i < log_written;) {
+    // The end is taken once: an `emit` that logs what it writes must not chase its own tail.
+    const std::size_t end = log_written;
+    std::size_t start = end > kLogCapacity ? end - kLogCapacity : 0;
+    for (std::size_t i = start; i < end;) {
         std::size_t offset = i % kLogCapacity;
         std::size_t run = kLogCapacity - offset;
-        if (run > log_written - i) {
-            run = log_written - i;
+        if (run > end - i) {
+            run = end - i;
         }
         emit(log_buffer + offset, run);
         i += run;

@@ -35,6 +35,9 @@ void enter_panic_mode();
 lib::Sink& sink();
 lib::Sink& unlocked_sink();
 
+// Shows the log again on serial and the screen, without adding it to the log.
+void show_log();
+
 // The log of everything printed so far (up to its capacity; later text replaces the oldest).
 void replay_log(void (*emit)(const char* text, std::size_t length));
 

@@ -36,6 +36,7 @@ def text_iso(ctx):
 
 
 def test_framebuffer_console_shows_the_log_cell_for_cell(ctx):
+    """Row for row what serial shows, before and after the screen scrolls."""
     with ctx.boot(smp=2, memory="256M", monitor=True) as m:
         console = m.expect(CONSOLE_LINE)
         assert console.groups() == ("1024", "768", "128", "48"), console.group(0)
@@ -66,6 +67,19 @@ def test_framebuffer_console_shows_the_log_cell_for_cell(ctx):
         prompt_row = len(rows) - 1
         assert screen.text(prompt_row) == ">"
         assert screen.colour(0, prompt_row) == TONES["prompt"]
+
+        # `log` prints the boot log again: the screen scrolls, and then shows the last rows of
+        # the same output, the prompt on its bottom row.
+        m.command("log")
+        # The replayed log holds earlier prompts, at which command() stops: wait for the end.
+        m.expect("> log\n> ")
+        assert m.log.count(banner) == 2, "`log` must show the log once, not log itself again"
+        screen = read_screen(m, font_next_to(ctx.iso))
+        lines = [line.rstrip() for line in m.log[m.log.index(banner):].split("\n")]
+        rows = [row for line in lines for row in wrap(line, screen.columns)]
+        assert len(rows) > screen.rows, "the log did not fill the screen"
+        for row, expected in enumerate(rows[-screen.rows:]):
+            assert screen.text(row) == expected, f"row {row}: {screen.text(row)!r} != {expected!r}"
         m.command("poweroff", expect_prompt=False)
         m.expect_exit(CLEAN_EXIT)
 
