@@ -1,5 +1,6 @@
 #include "kernel/console.hpp"
 
+#include "arch/x86_64/pat.hpp"
 #include "arch/x86_64/serial.hpp"
 #include "arch/x86_64/vga.hpp"
 #include "kernel/framebuffer_console.hpp"
@@ -110,6 +111,7 @@ Screen attach_screen(const multiboot2::Framebuffer& framebuffer) {
                 "characters of {}x{} pixels\n",
                 framebuffer.width, framebuffer.height, framebuffer.bpp, framebuffer.address,
                 framebuffer_console::write_combining() ? "write-combining (PAT)"
+                : pat::supported()                     ? "write-back (remapping it failed)"
                                                        : "write-back (no PAT)",
                 framebuffer_console::columns(), framebuffer_console::rows(),
                 framebuffer_console::font().width, framebuffer_console::font().height);
