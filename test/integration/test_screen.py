@@ -31,6 +31,18 @@ def wrap(line, columns):
     return [row.rstrip() for row in rows]
 
 
+def expect_screen_shows_serial_tail(m, screen, banner):
+    """The screen's rows are the last rows of the serial output from the banner on, wrapped as
+    the console wraps them; the prompt's row is the cursor's, the bottom one once it scrolled."""
+    lines = [line.rstrip() for line in m.log[m.log.index(banner):].split("\n")]
+    rows = [row for line in lines for row in wrap(line, screen.columns)]
+    shown = rows[-screen.rows:]
+    for row, expected in enumerate(shown):
+        assert screen.text(row) == expected, f"row {row}: {screen.text(row)!r} != {expected!r}"
+    assert all(screen.text(row) == "" for row in range(len(shown), screen.rows))
+    return rows
+
+
 def text_iso(ctx):
     return str(Path(ctx.iso).with_name("kernel-text.iso"))
 
@@ -75,11 +87,8 @@ def test_framebuffer_console_shows_the_log_cell_for_cell(ctx):
         m.expect("> log\n> ")
         assert m.log.count(banner) == 2, "`log` must show the log once, not log itself again"
         screen = read_screen(m, font_next_to(ctx.iso))
-        lines = [line.rstrip() for line in m.log[m.log.index(banner):].split("\n")]
-        rows = [row for line in lines for row in wrap(line, screen.columns)]
+        rows = expect_screen_shows_serial_tail(m, screen, banner)
         assert len(rows) > screen.rows, "the log did not fill the screen"
-        for row, expected in enumerate(rows[-screen.rows:]):
-            assert screen.text(row) == expected, f"row {row}: {screen.text(row)!r} != {expected!r}"
         m.command("poweroff", expect_prompt=False)
         m.expect_exit(CLEAN_EXIT)
 

@@ -6,6 +6,8 @@ import re
 from qemu import CLEAN_EXIT
 from run import parametrize
 from test_boot import BANNER
+from screen import font_next_to, read_screen
+from test_screen import expect_screen_shows_serial_tail
 from test_shell import check_summary
 
 USABLE = re.compile(r"mem: usable (\S+ \S+) \((\d+) frames\) of .*?; (\d+) areas")
@@ -20,9 +22,10 @@ USABLE_AT_LEAST = {"512M": 480 * 256, "4G": 3900 * 256}
 @parametrize("smp", [1, 4])
 @parametrize("memory", ["512M", "4G"])
 def test_uefi_boot_mem_cpus_and_stress(ctx, smp, memory):
-    with ctx.boot(uefi=True, smp=smp, memory=memory, timeout=240, idle_timeout=90) as m:
+    with ctx.boot(uefi=True, smp=smp, memory=memory, timeout=240, idle_timeout=90,
+                  monitor=True) as m:
         m.expect("GRUB")  # GRUB's EFI build, started by OVMF from the ISO's EFI boot image
-        m.expect(BANNER)
+        banner = m.expect(BANNER).group(0)
         m.expect(RSDP_TAG)
         m.expect("console: framebuffer 1024x768")  # GOP through GRUB's efi_gop, not VGA text
         usable = m.expect(USABLE)
@@ -44,5 +47,7 @@ def test_uefi_boot_mem_cpus_and_stress(ctx, smp, memory):
         out = m.command("stress --ops 20000 --max-frames 32 --remote 30", timeout=150)
         check_summary(m, out, smp)
         assert "invariants: ok" in m.command("mem --check")
+        # The GOP framebuffer shows the same text as serial (the boot log has scrolled by now).
+        expect_screen_shows_serial_tail(m, read_screen(m, font_next_to(ctx.iso)), banner)
         m.command("poweroff", expect_prompt=False)
         m.expect_exit(CLEAN_EXIT)
