@@ -173,7 +173,7 @@ class Worker {
         if (cpu_ == 0 && run.options.progress) {
             report_progress(now);
         }
-        if (cpu_ == 0) {
+        if (cpu_ == 0 && run.options.live_picture) {
             picture::tick(now);  // CPU 0 pays for the live picture, a few redraws per second
         }
         return run.ops_per_cpu == 0 && now >= run.deadline_tsc;
@@ -326,7 +326,7 @@ class Worker {
     // requests then fail cleanly, and gives everything back.
     // The fill loops have no deadline to check; CPU 0 looks at the clock every 64 steps.
     void poll_picture() {
-        if (cpu_ == 0 && (++picture_polls_ & 63) == 0) {
+        if (cpu_ == 0 && run_state.options.live_picture && (++picture_polls_ & 63) == 0) {
             picture::tick(cpu::read_tsc());
         }
     }

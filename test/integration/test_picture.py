@@ -115,7 +115,7 @@ def test_picture_cells_take_their_owners_colours(ctx):
         m.expect_exit(CLEAN_EXIT)
 
 
-def test_stress_shows_the_picture_while_it_runs(ctx):
+def test_stress_and_bench_show_the_picture_while_they_run(ctx):
     with ctx.boot(smp=2, memory="256M", timeout=120) as m:
         m.expect("MarkerOS ready")
         m.expect_prompt()
@@ -125,6 +125,12 @@ def test_stress_shows_the_picture_while_it_runs(ctx):
         state, after, _ = status(m)
         assert state == "hidden", "the picture stays after the run that showed it"
         assert after >= before + 4, f"{after - before} redraws during a 2-second run"
+        # bench shows it too, redrawn between its timed runs, never during them.
+        out = m.command("bench --ops 4000", timeout=100)
+        assert "rescanned per second" in out, out
+        state, after_bench, _ = status(m)
+        assert state == "hidden"
+        assert after_bench >= after + 2, f"{after_bench - after} redraws during bench"
         m.command("poweroff", expect_prompt=False)
         m.expect_exit(CLEAN_EXIT)
 
