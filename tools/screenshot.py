@@ -29,7 +29,9 @@ def main():
         m.expect("MarkerOS ready")
         m.expect_prompt()
         m.send_line(args.stress)
-        m.expect("3 s,", timeout=60)  # the picture has been redrawn a dozen times by now
+        # The whole line, newline included: the console draws a line (and any scrolling it
+        # causes) before it sends it to serial, so the screen is complete once it arrives.
+        m.expect(re.compile(r"stress: 3 s, \d+ ops so far\n"), timeout=60)
         width, height, pixels = m.screendump()
         qemu.write_png(args.out, width, height, pixels)
         m.expect(re.compile(r"stress: ops=.*errors=0"), timeout=60)
