@@ -67,6 +67,16 @@ endif
 # line information for gdb.
 KERNEL_ASFLAGS := -Isrc -MMD -MP -g
 
+# The framebuffer console's font: a PSF font from Debian's console-setup-linux package, unpacked
+# into the build tree at build time (never copied into the source tree) and linked in by
+# src/kernel/console_font.S. Terminus: clear at 8x16, with the Latin-1 characters the log uses.
+FONT ?= Lat15-Terminus16
+FONT_SOURCE := /usr/share/consolefonts/$(FONT).psf.gz
+FONT_PSF := $(BUILD)/font/console.psf
+# The kernel carries the font, so the ISO carries its licence (Terminus: SIL OFL 1.1) beside it.
+FONT_LICENSE := /usr/share/doc/console-setup-linux/copyright.fonts.gz
+KERNEL_ASFLAGS += -I$(BUILD)/font
+
 # Nothing from the host's C library or start files.
 KERNEL_LDFLAGS := -nostdlib
 # Keep segments 4 KiB aligned in the file: a small image.
@@ -94,6 +104,14 @@ $(BUILD)/kernel/%.o: src/%.cpp Makefile
 	$(say) "  CXX     $<"
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 
+$(FONT_PSF): $(FONT_SOURCE)
+	@mkdir -p $(dir $@)
+	$(say) "  FONT    $<"
+	$(Q)gzip -dc $< > $@
+
+# .incbin is not seen by the dependency files.
+$(BUILD)/kernel/kernel/console_font.S.o: $(FONT_PSF)
+
 $(BUILD)/kernel/%.S.o: src/%.S Makefile
 	@mkdir -p $(dir $@)
 	$(say) "  AS      $<"
@@ -116,6 +134,7 @@ $(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
 	cp $(KERNEL_ELF) $(ISO_STAGING)/boot/kernel.elf
 	cp $(KERNEL_SYM) $(ISO_STAGING)/boot/kernel.sym
 	cp grub.cfg $(ISO_STAGING)/boot/grub/grub.cfg
+	gzip -dc $(FONT_LICENSE) > $(ISO_STAGING)/boot/font-copyright.txt
 	grub-mkrescue -o $@ $(ISO_STAGING) 2> $(BUILD)/grub-mkrescue.log \
 	    || (cat $(BUILD)/grub-mkrescue.log; exit 1)
 
@@ -127,30 +146,40 @@ $(DEBUG_FILL_ISO): FORCE
 	    ISO_STAGING=$(BUILD)/debug-fill/iso $(DEBUG_FILL_ISO)
 FORCE:
 
-# The same kernel behind a GRUB menu that punches holes into the memory map (cutmem), for the
-# memory integration tests.
+# The same kernel behind other GRUB menus, for the integration tests: test/integration/grub-X.cfg
+# makes build/kernel-X.iso. cutmem punches holes into the memory map; text keeps GRUB's text
+# mode (gfxpayload=text), so the kernel must fall back to VGA text (BIOS) or serial only (UEFI).
 CUTMEM_ISO := $(BUILD)/kernel-cutmem.iso
-$(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-cutmem.cfg
-	@mkdir -p $(BUILD)/iso-cutmem/boot/grub
-	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-cutmem/boot/
-	cp test/integration/grub-cutmem.cfg $(BUILD)/iso-cutmem/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/iso-cutmem 2> $(BUILD)/grub-mkrescue-cutmem.log \
-	    || (cat $(BUILD)/grub-mkrescue-cutmem.log; exit 1)
+TEXT_ISO := $(BUILD)/kernel-text.iso
+$(BUILD)/kernel-%.iso: $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-%.cfg
+	@mkdir -p $(BUILD)/iso-$*/boot/grub
+	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-$*/boot/
+	cp test/integration/grub-$*.cfg $(BUILD)/iso-$*/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-$* 2> $(BUILD)/grub-mkrescue-$*.log \
+	    || (cat $(BUILD)/grub-mkrescue-$*.log; exit 1)
 
 deps: ## install the Debian packages the build and tests need (tools/install-deps.sh)
 	@tools/install-deps.sh
 
 QEMU_RUN_FLAGS := -accel tcg -machine $(MACHINE) -smp $(SMP) -m $(MEM) -cdrom $(ISO) -boot d \
                   -no-reboot -serial mon:stdio
+# UEFI=1 boots the same ISO (it carries GRUB's EFI build too) under OVMF, Debian's UEFI
+# firmware; the firmware's variable store is a copy, since the firmware writes to it.
+ifeq ($(UEFI),1)
+OVMF_VARS_COPY := $(BUILD)/OVMF_VARS.fd
+QEMU_RUN_FLAGS += -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+QEMU_RUN_FLAGS += -drive if=pflash,format=raw,file=$(OVMF_VARS_COPY)
+endif
 ifeq ($(GUI),1)
-QEMU_RUN_FLAGS += -display gtk   # a window with the VGA screen and the PS/2 keyboard
+QEMU_RUN_FLAGS += -display gtk   # a window with the screen (framebuffer console) and the PS/2 keyboard
 else
 QEMU_RUN_FLAGS += -display none  # the serial console on this terminal is the whole interface
 endif
 
 run: deps ## boot the ISO in QEMU, shell on this terminal (SMP=4 MEM=512M MACHINE=pc GUI=1)
 	@$(MAKE) --no-print-directory iso
-	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
+	$(if $(OVMF_VARS_COPY),cp /usr/share/OVMF/OVMF_VARS_4M.fd $(OVMF_VARS_COPY))
+	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM)$(if $(OVMF_VARS_COPY), under UEFI). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
 	$(QEMU) $(QEMU_RUN_FLAGS)
 
 # QEMU waits for gdb on :1234; tools/gdbinit loads the kernel's symbols and connects.
@@ -165,7 +194,7 @@ debug: deps ## boot halted with QEMU's gdb stub and attach gdb
 
 # The platform-free folders: no asm, no port I/O, no globals that need the kernel. The host
 # build compiles every source in them, so a new file there is tested without editing this list.
-PLATFORM_FREE_DIRS := src/lib src/mm src/heap src/vm src/acpi src/boot/multiboot2 src/shell/input
+PLATFORM_FREE_DIRS := src/lib src/mm src/gfx src/heap src/vm src/acpi src/boot/multiboot2 src/shell/input
 HOST_SRC := $(sort $(foreach dir,$(PLATFORM_FREE_DIRS),$(wildcard $(dir)/*.cpp)))
 # Every suite under test/host; the threaded ones in test/host/concurrency/ also run under TSan.
 HOST_TEST_SRC := $(sort $(shell find test/host -name '*.cpp'))
@@ -334,7 +363,7 @@ format: ## apply clang-format to every C++ file
 format-check: ## fail if any C++ file is not clang-formatted
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: ok"
 
-integration-test: $(ISO) $(CUTMEM_ISO) $(DEBUG_FILL_ISO) ## boot the ISO in QEMU in many configurations and drive the shell
+integration-test: $(ISO) $(CUTMEM_ISO) $(TEXT_ISO) $(DEBUG_FILL_ISO) ## boot the ISO in QEMU in many configurations and drive the shell
 	$(PYTHON) test/integration/run.py --iso $(ISO)
 
 # Long runs, not in `make test`: 255 CPUs under TCG take tens of seconds to start.
@@ -360,6 +389,7 @@ test: deps ## everything CI runs
 	@$(MAKE) --no-print-directory -j$(JOBS) integration-test
 
 clean: ## remove build/ and the staged ISO files
-	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/grub/grub.cfg
+	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/font-copyright.txt \
+	    iso/boot/grub/grub.cfg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -12,7 +12,7 @@ import sys
 
 LAYERS = [
     ["lib"],
-    ["mm", "shell/input"],
+    ["mm", "shell/input", "gfx"],
     ["heap", "vm"],
     ["acpi", "boot/multiboot2", "arch/x86_64"],
     ["kernel"],

@@ -2,6 +2,9 @@
 # Installs what `make run` and `make test` need on Debian 12, from Debian's archive only.
 # Every package is here for a reason:
 #   grub-pc-bin grub-common xorriso mtools  grub-mkrescue and the BIOS GRUB it puts on the ISO
+#   grub-efi-amd64-bin                      GRUB's UEFI build: with it the ISO boots under UEFI too
+#   ovmf                                    UEFI firmware for QEMU (`make run UEFI=1`, UEFI tests)
+#   console-setup-linux                     the PSF bitmap font the framebuffer console draws with
 #   qemu-system-x86                         the machine the kernel runs on
 #   g++ make binutils                       the kernel and host test builds
 #   doctest-dev                             host unit tests
@@ -13,7 +16,8 @@
 #   gdb                                     `make debug`
 set -euo pipefail
 
-packages=(grub-pc-bin grub-common xorriso mtools qemu-system-x86 g++ make binutils doctest-dev
+packages=(grub-pc-bin grub-common xorriso mtools grub-efi-amd64-bin ovmf console-setup-linux
+          qemu-system-x86 g++ make binutils doctest-dev
           clang libclang-rt-14-dev clang-format python3 libbenchmark-dev valgrind gdb)
 
 missing=()

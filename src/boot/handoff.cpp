@@ -51,6 +51,12 @@ const Handoff& read_handoff(mm::PhysAddr info_physical) {
     if (info.dropped_problems > 0) {
         kprint("boot: ... and {} more problems\n", info.dropped_problems);
     }
+    if (info.rsdp.version != multiboot2::RsdpVersion::none) {
+        // UEFI firmware hands GRUB an ACPI 2.0 RSDP, which arrives in the new-ACPI tag (15).
+        kprint(
+            "boot: RSDP copy ({} bytes) in the {} tag\n", info.rsdp.length,
+            info.rsdp.version == multiboot2::RsdpVersion::v2 ? "new-ACPI (15)" : "old-ACPI (14)");
+    }
     if (!info.usable()) {
         stop_boot("the boot memory map describes no usable memory");
     }

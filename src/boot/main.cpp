@@ -6,6 +6,7 @@
 #include "acpi/power.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/gdt.hpp"
+#include "arch/x86_64/pat.hpp"
 #include "arch/x86_64/pic.hpp"
 #include "arch/x86_64/tsc.hpp"
 #include "boot/handoff.hpp"
@@ -73,6 +74,8 @@ extern "C" [[noreturn]] void kernel_main(std::uint32_t /*magic, checked by the s
     paging::init(handoff.ram.data(), handoff.ram.size());
     kprint("paging: kernel page tables loaded; direct map covers {} of physical addresses\n",
            lib::Bytes{paging::direct_map_end()});
+    pat::program_this_cpu();
+    console::attach_screen(handoff.parsed.framebuffer);
     load_symbol_table(handoff);
     memory_setup::init(handoff.memory_map(), {handoff.in_use.data(), handoff.in_use.size()});
     kvm::init();

@@ -34,6 +34,17 @@ info_request_end:
     .short 0
     .long 8
 
+    /* Framebuffer (5): ask for a 1024x768 linear framebuffer with 32 bits per pixel, GRUB's
+     * gfxpayload. Optional (flag 1): a loader that cannot set one boots the kernel anyway, which
+     * then falls back to VGA text or serial alone (src/kernel/screen.cpp). */
+    .balign 8
+    .short 5
+    .short 1
+    .long 20
+    .long 1024
+    .long 768
+    .long 32
+
     /* End tag. */
     .balign 8
     .short 0

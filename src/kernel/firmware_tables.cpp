@@ -22,6 +22,31 @@ const std::uint8_t* map_physical(void*, mm::PhysAddr address, std::size_t length
     return static_cast<const std::uint8_t*>(phys_to_virt(address));
 }
 
+const char* source_name(acpi::RsdpSource source) {
+    switch (source) {
+        case acpi::RsdpSource::loader_copy:
+            return "the boot loader's copy";
+        case acpi::RsdpSource::ebda:
+            return "a scan of the EBDA";
+        case acpi::RsdpSource::bios_area:
+            return "a scan of the BIOS area";
+    }
+    return "?";
+}
+
+// One line per boot says where the tables came from, so a BIOS log and a UEFI log compare.
+void log_rsdp(const acpi::Rsdp& rsdp, const acpi::Tables& tables) {
+    char oem[sizeof(rsdp.oem_id) + 1] = {};
+    for (std::size_t i = 0; i < sizeof(rsdp.oem_id); ++i) {
+        oem[i] = rsdp.oem_id[i];
+    }
+    const bool xsdt = tables.root_kind() == acpi::RootKind::xsdt;
+    kprint("acpi: RSDP revision {} ({}) from {}, OEM '{}'; {} at {:#x} lists {} tables\n",
+           rsdp.revision, rsdp.extended ? "v2, ACPI 2.0+" : "v1, ACPI 1.0",
+           source_name(rsdp.source), oem, xsdt ? "XSDT" : "RSDT", tables.root().address,
+           tables.count());
+}
+
 }  // namespace
 
 const acpi::Tables* open(std::span<const std::uint8_t> rsdp_copy) {
@@ -41,6 +66,7 @@ const acpi::Tables* open(std::span<const std::uint8_t> rsdp_copy) {
                acpi::to_string(opened.value().xsdt_error()));
     }
     found = true;
+    log_rsdp(rsdp.value(), opened.value());
     return new (storage) acpi::Tables(opened.value());
 }
 

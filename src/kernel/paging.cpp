@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/direct_map.hpp"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/pat.hpp"
 #include "kernel/console.hpp"
 #include "kernel/panic.hpp"
 #include "lib/string.hpp"
@@ -17,6 +18,8 @@ namespace {
 using Entry = std::uint64_t;
 constexpr Entry kPresent = 1ull << 0;
 constexpr Entry kWritable = 1ull << 1;
+constexpr Entry kWriteThrough = 1ull << 3;
+constexpr Entry kCacheDisable = 1ull << 4;
 constexpr Entry kHuge = 1ull << 7;
 constexpr Entry kNoExecute = 1ull << 63;
 constexpr Entry kAddressMask = 0x000FFFFFFFFFF000ull;
@@ -130,7 +133,50 @@ bool map_direct(std::uint64_t begin, std::uint64_t end) {
     return true;
 }
 
+// The 4 KiB entry of the direct map for `virtual_address`, splitting a 1 GiB or 2 MiB page on
+// the way into 512 smaller ones of the same flags; nullptr if unmapped or out of tables.
+Entry* split_to_small_page(std::uint64_t virtual_address) {
+    Entry* table = pml4;
+    for (unsigned level = 3; level > 0; --level) {
+        Entry& entry = table[index_at(virtual_address, level)];
+        if ((entry & kPresent) == 0) {
+            return nullptr;
+        }
+        if ((entry & kHuge) != 0) {
+            Entry* smaller = new_table();
+            if (smaller == nullptr) {
+                return nullptr;
+            }
+            const std::uint64_t step = 4096ull << (9 * (level - 1));
+            const Entry base = entry & kAddressMask & ~(step * 512 - 1);
+            // Below a 2 MiB page come 4 KiB entries, where bit 7 is the PAT bit, not "huge".
+            const Entry flags = (entry & ~kAddressMask) & (level == 1 ? ~kHuge : ~Entry(0));
+            for (std::uint64_t i = 0; i < 512; ++i) {
+                smaller[i] = (base + i * step) | flags;
+            }
+            entry = table_physical(smaller) | kPresent | kWritable;
+        }
+        table = table_at(entry);
+    }
+    return &table[index_at(virtual_address, 0)];
+}
+
 }  // namespace
+
+bool map_write_combining(mm::PhysAddr begin, mm::PhysAddr end) {
+    if (!pat::write_combining_ready() || end > mapped_end || begin >= end) {
+        return false;
+    }
+    for (mm::PhysAddr page = mm::align_down(begin, 4096); page < end; page += 4096) {
+        Entry* entry = split_to_small_page(DIRECT_MAP_BASE + page);
+        if (entry == nullptr) {
+            return false;
+        }
+        *entry = (*entry & ~(kWriteThrough | kCacheDisable)) | pat::kWriteCombiningPteBits;
+    }
+    cpu::write_cr3(table_physical(pml4));  // drop every stale translation
+    return true;
+}
 
 void init(const mm::PhysRange* ram, std::size_t count) {
     no_execute = (cpu::read_msr(cpu::kMsrEfer) & (1u << 11)) ? kNoExecute : 0;

@@ -30,4 +30,11 @@ void enable_global_pages();
 void map_identity(mm::PhysAddr page);
 void unmap_identity(mm::PhysAddr page);
 
+// Makes [begin, end) of the direct map write-combining (PAT entry 4, see arch/x86_64/pat.hpp),
+// splitting the large pages that cover it into 4 KiB pages, so that no other memory changes
+// type. For a framebuffer: writes are gathered into bursts, reads are slow. False when the
+// range is outside the direct map or the page-table pool ran out; nothing is changed then
+// unless some pages were already split (which changes no type).
+bool map_write_combining(mm::PhysAddr begin, mm::PhysAddr end);
+
 }  // namespace paging

@@ -12,6 +12,7 @@
 #include "kernel/percpu.hpp"
 #include "shell/command.hpp"
 #include "shell/heap_stress.hpp"
+#include "shell/picture.hpp"
 #include "shell/stress.hpp"
 
 namespace shell {
@@ -124,6 +125,8 @@ void run_bench(Args& args) {
     kprint("{:<8} {:>6} {:>16} {:>16} {:>8}\n", "shape", "frames", "per-CPU ops/s", "global ops/s",
            "ratio");
     static stress::Result result;
+    // The memory picture is shown, but redrawn only between the timed runs.
+    picture::LiveScope live_picture;
     for (const Shape& shape : kShapes) {
         std::uint64_t rate[2];
         for (mm::Mode mode : {mm::Mode::per_cpu, mm::Mode::global_lock}) {
@@ -136,7 +139,9 @@ void run_bench(Args& args) {
             options.tags = false;
             options.progress = false;
             options.mode = mode;
+            options.live_picture = false;
             stress::run(options, result);
+            picture::tick(cpu::read_tsc());
             if (result.duplicates + result.lost + result.errors != 0) {
                 kprint("bench: {} broke the allocator: duplicates={} lost={} errors={}\n",
                        shape.name, result.duplicates, result.lost, result.errors);

@@ -6,6 +6,7 @@
 #include "lib/string.hpp"
 #include "shell/command.hpp"
 #include "shell/heap_stress.hpp"
+#include "shell/picture.hpp"
 #include "shell/shell.hpp"
 #include "shell/stress.hpp"
 #include "shell/vm_stress.hpp"
@@ -64,7 +65,10 @@ void run_vm_stress(Args& args) {
     options.max_pages = std::uint32_t(max_pages);
     options.remote_percent = std::uint32_t(remote);
     static vm_stress::Result r;
-    vm_stress::run(options, r);
+    {
+        picture::LiveScope live_picture;
+        vm_stress::run(options, r);
+    }
     bool clean = r.missed == 0 && r.bad_tags == 0 && r.errors == 0 && r.leaked_frames == 0;
     kprint(
         "stress --vm: cpus={} vmallocs={} vfrees={} handed={} large-pages={} oom={} probes={} "
@@ -116,7 +120,10 @@ void run_heap_stress(Args& args, const stress::Options& frame_options, std::uint
            options.cpus == 0 || options.cpus > online ? online : options.cpus,
            options.ops ? "by operation count" : "timed", options.remote_percent,
            options.mode == heap::Mode::global_lock ? ", global-lock heap" : "");
-    heap_stress::run(options, result);
+    {
+        picture::LiveScope live_picture;
+        heap_stress::run(options, result);
+    }
     print_summary(result);
     print_per_cpu(result);
 }
@@ -172,7 +179,10 @@ void run_stress(Args& args) {
            options.fill ? "filling memory" : (options.ops ? "by operation count" : "timed"),
            options.max_frames, options.remote_percent,
            options.mode == mm::Mode::global_lock ? ", global-lock mode" : "");
-    stress::run(options, result);
+    {
+        picture::LiveScope live_picture;  // the memory picture, live while the run lasts
+        stress::run(options, result);
+    }
     print_summary(result);
     if (options.fill) {
         kprint(

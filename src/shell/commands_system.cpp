@@ -60,10 +60,7 @@ REGISTER_COMMAND("help", "[COMMAND]", "list the commands, or show one command's 
                  0, run_help);
 
 void run_log(Args&) {
-    console::replay_log([](const char* text, std::size_t length) {
-        // Straight to the devices: writing through the console would log the log again.
-        console::write_unlocked(text, length);
-    });
+    console::show_log();
 }
 
 REGISTER_COMMAND("log", "", "print the boot log (everything the kernel printed) again", nullptr, 0,

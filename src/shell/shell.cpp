@@ -8,6 +8,7 @@
 #include "shell/command.hpp"
 #include "shell/input/line_editor.hpp"
 #include "shell/input/ps2_decoder.hpp"
+#include "shell/picture.hpp"
 
 extern "C" const shell::Command* const __shell_commands_start[];
 extern "C" const shell::Command* const __shell_commands_end[];
@@ -95,7 +96,12 @@ void run() {
         for (;;) {
             int c = read_input(keyboard);
             if (c < 0) {
+                picture::tick(cpu::read_tsc());
                 cpu::pause();
+                continue;
+            }
+            if (c == picture::kToggleKey) {
+                picture::toggle();
                 continue;
             }
             if (editor.feed(char(c))) {

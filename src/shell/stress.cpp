@@ -11,6 +11,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/spinlock.hpp"
+#include "shell/picture.hpp"
 #include "smp/idle.hpp"
 
 namespace stress {
@@ -172,6 +173,9 @@ class Worker {
         if (cpu_ == 0 && run.options.progress) {
             report_progress(now);
         }
+        if (cpu_ == 0 && run.options.live_picture) {
+            picture::tick(now);  // CPU 0 pays for the live picture, a few redraws per second
+        }
         return run.ops_per_cpu == 0 && now >= run.deadline_tsc;
     }
 
@@ -320,10 +324,18 @@ class Worker {
 
     // Takes memory until none is left (halving the request on each refusal), checks that
     // requests then fail cleanly, and gives everything back.
+    // The fill loops have no deadline to check; CPU 0 looks at the clock every 64 steps.
+    void poll_picture() {
+        if (cpu_ == 0 && run_state.options.live_picture && (++picture_polls_ & 63) == 0) {
+            picture::tick(cpu::read_tsc());
+        }
+    }
+
     void fill() {
         std::uint32_t size = run_state.options.max_frames;
         Allocation a;
         for (;;) {
+            poll_picture();
             if (allocate(size, a)) {
                 auto* link = reinterpret_cast<FillLink*>(tag_of(a.address, 0) + 1);
                 *link = {workspace_.fill_head, a.frames};
@@ -354,6 +366,7 @@ class Worker {
             FillLink link = *reinterpret_cast<FillLink*>(tag_of(address, 0) + 1);
             const Tag& tag = *tag_of(address, 0);
             workspace_.fill_head = link.next;
+            poll_picture();
             count_op();
             free_now({address, std::uint32_t(link.frames), cpu_, tag.sequence});
         }
@@ -367,6 +380,7 @@ class Worker {
     Random random_;
     std::uint64_t sequence_ = 0;
     std::uint64_t last_progress_second_ = 0;
+    std::uint64_t picture_polls_ = 0;
     std::uint64_t filled_ = 0;
     bool draining_ = false;
 };

@@ -27,6 +27,9 @@ struct Options {
     bool fill = false;                 // allocate until memory is gone, check, free all
     bool tags = true;                  // write and check tags (bench turns them off)
     bool progress = true;              // a line per second
+    // CPU 0 redraws the memory picture (when shown) while it runs; benchmarks turn this off so
+    // that drawing is not timed with the allocator.
+    bool live_picture = true;
     mm::Mode mode = mm::Mode::per_cpu;
     std::uint64_t seed = 1;
 };

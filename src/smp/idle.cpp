@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/gdt.hpp"
 #include "arch/x86_64/interrupt_frame.hpp"
+#include "arch/x86_64/pat.hpp"
 #include "arch/x86_64/tsc.hpp"
 #include "kernel/console.hpp"
 #include "kernel/idt.hpp"
@@ -55,6 +56,7 @@ extern "C" [[noreturn]] void ap_main(std::uint32_t cpu_index) {
     gdt::load_for_cpu(cpu_index, self.double_fault_stack_top);
     idt::load();
     paging::enable_global_pages();
+    pat::program_this_cpu();  // every CPU's PAT must match the boot CPU's
     lapic::enable_on_this_cpu();
     if (lapic::id() != self.apic_id) {
         kprint("smp: CPU {} reports APIC id {}, the MADT said {}\n", cpu_index, lapic::id(),

@@ -201,6 +201,7 @@ TEST_CASE("boot_info: a QEMU-like image yields every tag and no problems") {
     CHECK(info.framebuffer.height == 768);
     CHECK(info.framebuffer.bpp == 32);
     CHECK(info.framebuffer.type == 1);
+    CHECK_FALSE(info.framebuffer.has_rgb_fields);  // 4 colour bytes: too few for the six fields
     CHECK(info.rsdp.version == multiboot2::RsdpVersion::v1);
     CHECK(info.rsdp.length == 20);
     CHECK(info.rsdp.bytes[0] == 0x10);
@@ -567,4 +568,24 @@ TEST_CASE("boot_info: a parsed QEMU map feeds the region builder end to end") {
     CHECK(layout.usable[1].end == 0x1ffe0000);
     CHECK(layout.usable_bytes == 0x80000 + (0x1ffe0000 - 0x202000));
     CHECK(mm::bytes_of_type(layout, kAcpiReclaimable) == 0);
+}
+
+TEST_CASE("boot_info: a direct-RGB framebuffer tag yields its colour fields") {
+    Image image;
+    image.memory_map(kQemuMap);
+    std::vector<std::uint8_t> fb = Image::le64(0x80000000);
+    for (std::uint32_t v : {3200u, 800u, 600u}) {
+        const auto field = Image::le32(v);
+        fb.insert(fb.end(), field.begin(), field.end());
+    }
+    fb.insert(fb.end(), {32, 1, 0, 0, 16, 8, 8, 8, 0, 8});  // bpp, type, reserved, x8r8g8b8
+    image.tag(8, fb);
+    const auto bytes = image.finish();
+    const Info& info = parse(bytes);
+    CHECK(info.problems.empty());
+    REQUIRE(info.framebuffer.has_rgb_fields);
+    CHECK(info.framebuffer.rgb.red_field_position == 16);
+    CHECK(info.framebuffer.rgb.green_field_position == 8);
+    CHECK(info.framebuffer.rgb.blue_field_position == 0);
+    CHECK(info.framebuffer.rgb.blue_mask_size == 8);
 }

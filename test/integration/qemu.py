@@ -17,10 +17,15 @@ import codecs
 import os
 import re
 import shlex
+import shutil
 import signal
+import socket
+import struct
 import subprocess
+import tempfile
 import threading
 import time
+import zlib
 
 CLEAN_EXIT = 33   # kernel wrote 0x10 to isa-debug-exit: (0x10 << 1) | 1
 PANIC_EXIT = 35   # kernel wrote 0x11: a panic
@@ -31,6 +36,11 @@ EXIT_MEANING = {CLEAN_EXIT: "clean exit", PANIC_EXIT: "kernel panic",
 PROMPT = re.compile(r"(?m)^> ")
 QEMU_ENV = "INTEGRATION_QEMU_CMD"
 TAIL_LINES = 80
+# UEFI firmware from Debian's ovmf package: the code is read-only, the variable store is
+# written by the firmware, so every machine gets a copy of its own.
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+MONITOR_PROMPT = b"(qemu) "
 
 _live = set()       # every started machine, so nothing outlives the harness
 _live_lock = threading.Lock()
@@ -66,16 +76,29 @@ def describe_status(status):
 class QemuMachine:
     def __init__(self, iso="build/kernel.iso", smp=1, memory="128M", machine="pc",
                  extra_args=(), timeout=60.0, idle_timeout=20.0, log_path=None,
-                 qemu=None, char_delay=0.001, timeout_scale=1.0, debug_exit=True):
+                 qemu=None, char_delay=0.001, timeout_scale=1.0, debug_exit=True,
+                 uefi=False, monitor=False):
+        """uefi: boot through OVMF (UEFI firmware) instead of SeaBIOS.
+        monitor: open QEMU's monitor on a socket, for monitor_command() and screendump()."""
         self.scale = timeout_scale
         self.timeout = timeout * timeout_scale
         self.idle_timeout = idle_timeout * timeout_scale
         self.char_delay = char_delay
         self.log_path = log_path
+        self._scratch = tempfile.mkdtemp(prefix="markeros-qemu-") if uefi or monitor else None
+        firmware = []
+        if uefi:
+            variables = os.path.join(self._scratch, "OVMF_VARS.fd")
+            shutil.copyfile(OVMF_VARS, variables)
+            firmware = ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                        "-drive", f"if=pflash,format=raw,file={variables}"]
+        self._monitor_path = os.path.join(self._scratch, "monitor.sock") if monitor else None
+        self._monitor = None
+        monitor_arg = f"unix:{self._monitor_path},server,nowait" if monitor else "none"
         self.argv = shlex.split(qemu or default_qemu()) + [
             "-accel", "tcg", "-machine", machine, "-smp", str(smp), "-m", str(memory),
             "-cdrom", iso, "-boot", "d", "-display", "none", "-no-reboot",
-            "-serial", "stdio", "-monitor", "none",
+            "-serial", "stdio", "-monitor", monitor_arg, *firmware,
             *(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] if debug_exit else []),
             *extra_args]
         self.proc = None
@@ -142,9 +165,14 @@ class QemuMachine:
             thread.join(timeout=5)
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             pipe.close()
+        if self._monitor:
+            self._monitor.close()
+            self._monitor = None
         if self._logfile:
             self._logfile.write(self._footer())
             self._close_log()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     # -- background readers -----------------------------------------------
     def _read_stdout(self):
@@ -264,6 +292,47 @@ class QemuMachine:
         prompt = self.expect_prompt(timeout)
         return self.log[start:prompt.start()].rstrip("\n")
 
+    # -- monitor ----------------------------------------------------------
+    def monitor_command(self, text, timeout=30.0):
+        """Run one monitor command and return what it printed (before the next prompt)."""
+        if self._monitor_path is None:
+            self.fail("monitor_command() needs a machine started with monitor=True")
+        self._event(f"monitor: {text}")
+        if self._monitor is None:
+            self._monitor = socket.socket(socket.AF_UNIX)
+            self._monitor.settimeout(timeout * self.scale)
+            self._monitor.connect(self._monitor_path)
+            self._read_monitor_until_prompt()  # the greeting
+        self._monitor.sendall(text.encode() + b"\n")
+        reply = self._read_monitor_until_prompt().decode("utf-8", errors="replace")
+        # The monitor echoes the command line with terminal escapes; keep what follows it.
+        return reply.split("\n", 1)[1] if "\n" in reply else ""
+
+    def _read_monitor_until_prompt(self):
+        data = bytearray()
+        while not data.endswith(MONITOR_PROMPT):
+            try:
+                chunk = self._monitor.recv(4096)
+            except socket.timeout:
+                self.fail(f"the QEMU monitor did not answer: {bytes(data)!r}")
+            if not chunk:
+                self.fail("the QEMU monitor closed its socket")
+            data += chunk
+        return bytes(data[:-len(MONITOR_PROMPT)])
+
+    def screendump(self, keep_as=None):
+        """The screen as QEMU's display shows it: (width, height, rgb bytes, row-major).
+        keep_as: also save it to this path (PPM), for a person to look at."""
+        path = os.path.join(self._scratch, "screen.ppm")
+        reply = self.monitor_command(f"screendump {path}")
+        if not os.path.exists(path):
+            self.fail(f"screendump wrote no file: {reply!r}")
+        with open(path, "rb") as f:
+            data = f.read()
+        if keep_as:
+            shutil.copyfile(path, keep_as)
+        return parse_ppm(data)
+
     # -- exit -------------------------------------------------------------
     def wait_exit(self, timeout=None):
         """Wait for QEMU to exit and return its status (never judged here)."""
@@ -307,3 +376,40 @@ class QemuMachine:
         if self._logfile:
             self._logfile.close()
         self._logfile = None
+
+
+def parse_ppm(data):
+    """(width, height, pixels) of a binary PPM (P6, maxval 255) as QEMU's screendump writes it."""
+    fields = []
+    pos = 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos)
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    magic, width, height, maxval = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+    if magic != b"P6" or maxval != 255:
+        raise MachineFailure(f"not a P6 PPM with maxval 255: {magic!r} {maxval}")
+    pixels = data[pos + 1:pos + 1 + width * height * 3]
+    if len(pixels) != width * height * 3:
+        raise MachineFailure(f"PPM holds {len(pixels)} bytes, expected {width * height * 3}")
+    return width, height, pixels
+
+
+def write_png(path, width, height, pixels):
+    """Save RGB pixels (as screendump() returns them) as a PNG, for a person or the README."""
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+    stride = width * 3
+    raw = b"".join(b"\x00" + pixels[y * stride:(y + 1) * stride] for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))

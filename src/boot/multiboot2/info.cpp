@@ -1,5 +1,6 @@
 #include "boot/multiboot2/info.hpp"
 
+#include "lib/string.hpp"
 #include "lib/unaligned.hpp"
 
 namespace multiboot2 {
@@ -233,6 +234,13 @@ void Parser::parse_framebuffer(std::size_t offset, layout::TagHeader tag) {
     fb.height = load_unaligned<std::uint32_t>(bytes_, offset + offsetof(Tag, framebuffer_height));
     fb.bpp = bytes_[offset + offsetof(Tag, framebuffer_bpp)];
     fb.type = bytes_[offset + offsetof(Tag, framebuffer_type)];
+    constexpr std::size_t kRgbEnd =
+        layout::kFramebufferRgbFieldsOffset + sizeof(layout::FramebufferRgbFields);
+    if (fb.type == layout::kFramebufferRgb && tag.size >= kRgbEnd) {
+        fb.has_rgb_fields = true;
+        lib::copy_memory(&fb.rgb, bytes_ + offset + layout::kFramebufferRgbFieldsOffset,
+                         sizeof(fb.rgb));
+    }
     mark_accepted(tag);
 }
 

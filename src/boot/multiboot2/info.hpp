@@ -34,7 +34,11 @@ struct Framebuffer {
     std::uint32_t width = 0;
     std::uint32_t height = 0;
     std::uint8_t bpp = 0;
-    std::uint8_t type = 0;
+    std::uint8_t type = 0;  // layout::kFramebufferRgb, ...
+    // Direct RGB only, when the tag is long enough to hold them: each colour's bit position
+    // and width in a pixel.
+    bool has_rgb_fields = false;
+    layout::FramebufferRgbFields rgb{};
 };
 
 enum class ProblemKind : std::uint8_t {

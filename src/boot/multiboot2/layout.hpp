@@ -104,6 +104,24 @@ static_assert(offsetof(FramebufferTag, framebuffer_bpp) == 28);
 static_assert(offsetof(FramebufferTag, framebuffer_type) == 29);
 inline constexpr std::size_t kFramebufferCommonSize = 31;
 
+// framebuffer_type values: indexed colour, direct RGB, and EGA text (VGA text mode at 0xB8000).
+inline constexpr std::uint8_t kFramebufferIndexed = 0;
+inline constexpr std::uint8_t kFramebufferRgb = 1;
+inline constexpr std::uint8_t kFramebufferEgaText = 2;
+
+// For direct RGB, where each colour's bits lie in a pixel. GRUB places them after its two
+// reserved bytes, at offset 32, as every loader in use does.
+struct FramebufferRgbFields {
+    std::uint8_t red_field_position;
+    std::uint8_t red_mask_size;
+    std::uint8_t green_field_position;
+    std::uint8_t green_mask_size;
+    std::uint8_t blue_field_position;
+    std::uint8_t blue_mask_size;
+};
+static_assert(sizeof(FramebufferRgbFields) == 6);
+inline constexpr std::size_t kFramebufferRgbFieldsOffset = sizeof(FramebufferTag);
+
 // Tags 14 and 15 carry a verbatim copy of the firmware's RSDP after the tag header: 20 bytes
 // for ACPI 1.0, 36 for ACPI 2.0 and later. The parser only copies the bytes; their layout and
 // checksums belong to the ACPI code (src/acpi/tables.hpp), which checks them.
