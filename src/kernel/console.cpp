@@ -14,7 +14,7 @@ constexpr std::size_t kLogCapacity = 64 * 1024;
 char log_buffer[kLogCapacity];
 std::size_t log_written = 0;  // total characters ever logged; the buffer is a ring
 
-void emit_raw(const char* text, std::size_t length) {
+void emit_to_devices(const char* text, std::size_t length) {
     for (std::size_t i = 0; i < length; ++i) {
         char c = text[i];
         // Terminals expect CR LF; the log and the screen keep plain LF.
@@ -23,7 +23,13 @@ void emit_raw(const char* text, std::size_t length) {
         }
         serial::write_char(c);
         vga::write_char(c);
-        log_buffer[log_written % kLogCapacity] = c;
+    }
+}
+
+void emit_raw(const char* text, std::size_t length) {
+    emit_to_devices(text, length);
+    for (std::size_t i = 0; i < length; ++i) {
+        log_buffer[log_written % kLogCapacity] = text[i];
         ++log_written;
     }
 }
@@ -74,15 +80,19 @@ lib::Sink& unlocked_sink() {
     return raw_sink;
 }
 
-void replay_log(void (*emit)(const char* text, std::size_t length)) {
-    std::size_t start = log_written > kLogCapacity ? log_written - kLogCapacity : 0;
-    for (std::size_t i = start; i < log_written;) {
+void replay_log() {
+    // To the devices only, under the lock: text written while replaying must not go into the
+    // log being replayed, or the replay would never reach the end.
+    smp::IrqLockGuard guard(lock);
+    std::size_t end = log_written;
+    std::size_t start = end > kLogCapacity ? end - kLogCapacity : 0;
+    for (std::size_t i = start; i < end;) {
         std::size_t offset = i % kLogCapacity;
         std::size_t run = kLogCapacity - offset;
-        if (run > log_written - i) {
-            run = log_written - i;
+        if (run > end - i) {
+            run = end - i;
         }
-        emit(log_buffer + offset, run);
+        emit_to_devices(log_buffer + offset, run);
         i += run;
     }
 }

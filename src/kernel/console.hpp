@@ -20,8 +20,9 @@ void enter_panic_mode();
 lib::Sink& sink();
 lib::Sink& unlocked_sink();
 
-// The log of everything printed so far (up to its capacity; later text replaces the oldest).
-void replay_log(void (*emit)(const char* text, std::size_t length));
+// Prints the log of everything printed so far again (up to its capacity; later text replaces
+// the oldest), without adding the replay to the log.
+void replay_log();
 
 }  // namespace console
 

@@ -1,11 +1,14 @@
 // Commands about physical memory: mem, areas, alloc, free.
+#include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/direct_map.hpp"
+#include "arch/x86_64/tsc.hpp"
 #include "kernel/console.hpp"
 #include "kernel/kernel_memory.hpp"
 #include "kernel/memory_setup.hpp"
 #include "lib/units.hpp"
 #include "mm/memory_region_types.hpp"
 #include "shell/command.hpp"
+#include "shell/shell.hpp"
 
 namespace shell {
 namespace {
@@ -57,8 +60,12 @@ void verify_reserved() {
     mm::Totals before = allocator.totals();
     mm::PhysAddr head = 0;
     std::uint64_t allocated = 0, reserved_hits = 0, outside = 0;
+    bool interrupted = false;
+    std::uint64_t second = tsc::tsc_per_microsecond() * 1000000;
+    std::uint64_t started = cpu::read_tsc(), last_report = started;
+    kprint("verify: allocating all {} free frames (Ctrl-C stops)\n", before.free_frames);
     for (std::size_t size : {std::size_t{512}, std::size_t{1}}) {
-        for (;;) {
+        while (!interrupted) {
             auto result = allocator.allocate(size, size);
             if (!result) {
                 break;
@@ -69,6 +76,15 @@ void verify_reserved() {
             *static_cast<Record*>(phys_to_virt(range.begin)) = {head, size};
             head = range.begin;
             allocated += size;
+            if (allocated % 256 == 0 || size == 512) {
+                std::uint64_t now = cpu::read_tsc();
+                if (now - last_report >= second) {
+                    last_report = now;
+                    kprint("verify: {} s, {} of {} frames allocated\n", (now - started) / second,
+                           allocated, before.free_frames);
+                }
+                interrupted = shell::interrupted();
+            }
         }
     }
     std::uint64_t failed_frees = 0;
@@ -83,7 +99,9 @@ void verify_reserved() {
         "verify: {} frames allocated, {} in reserved memory, {} outside the map's available "
         "memory; all freed: {}\n",
         allocated, reserved_hits, outside, all_freed ? "yes" : "no");
-    if (allocated != before.free_frames) {
+    if (interrupted) {
+        kprint("verify: interrupted by Ctrl-C: only the frames above were checked\n");
+    } else if (allocated != before.free_frames) {
         kprint("verify: expected to allocate all {} free frames\n", before.free_frames);
     }
 }
@@ -130,8 +148,8 @@ REGISTER_COMMAND("mem", "", "memory totals, areas, fragmentation, recalculations
 void run_areas(Args& args) {
     auto& allocator = kmem::allocator();
     std::uint64_t width = 64;
-    if (!args.number("width", width) || width < 8 || width > 200) {
-        kprint("areas: --width takes 8..200\n");
+    if (!args.number_in("width", 8, 200, width)) {
+        kprint("areas: {}\n", args.error());
         return;
     }
     static const char kFill[] = " .:-=+*#%@";  // 0 % .. 100 % used, in tenths
@@ -178,13 +196,23 @@ void run_alloc(Args& args) {
         kprint("alloc: {}\n", args.error());
         return;
     }
-    auto result = kmem::allocate_frames(frames, align);
-    if (!result) {
-        kprint("alloc: {} frames: {}\n", frames, kmem::to_string(result.error()));
+    // Checked here so the message names the option at fault, not the count.
+    if (frames == 0 || frames > mm::kMaxAllocationFrames) {
+        kprint("alloc: N takes 1..{} frames, not {}\n", mm::kMaxAllocationFrames, frames);
         return;
     }
-    kprint("allocated {} frames at {:#x} (free them with: free {:#x} {})\n", frames, result.value(),
-           result.value(), frames);
+    if (align == 0 || (align & (align - 1)) != 0 || align > mm::kMaxAlignmentFrames) {
+        kprint("alloc: --align takes a power of two up to {} frames, not {}\n",
+               mm::kMaxAlignmentFrames, align);
+        return;
+    }
+    auto result = kmem::allocate_frames(frames, align);
+    if (!result) {
+        kprint("alloc: {} {}: {}\n", frames, frames_noun(frames), kmem::to_string(result.error()));
+        return;
+    }
+    kprint("allocated {} {} at {:#x} (free with: free {:#x} {})\n", frames, frames_noun(frames),
+           result.value(), result.value(), frames);
 }
 
 const OptionSpec alloc_options[] = {{"align", "FRAMES", "alignment in frames (512 = 2 MiB)"}};
@@ -203,7 +231,7 @@ void run_free(Args& args) {
         kprint("free: refused: {}; nothing was changed\n", kmem::to_string(status.error()));
         return;
     }
-    kprint("freed {} frames at {:#x}\n", frames, address);
+    kprint("freed {} {} at {:#x}\n", frames, frames_noun(frames), address);
 }
 
 REGISTER_COMMAND("free", "ADDR [N]", "free N frames (default 1) at ADDR; bad frees are refused",

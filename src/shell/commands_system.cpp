@@ -10,15 +10,29 @@
 namespace shell {
 namespace {
 
+// "--name=VALUE" or "--name": the left column of an option's help line.
+std::size_t option_label(const OptionSpec& o, char* out, std::size_t size) {
+    return o.value_name != nullptr ? lib::format_to(out, size, "--{}={}", o.name, o.value_name)
+                                   : lib::format_to(out, size, "--{}", o.name);
+}
+
 void print_command_help(const Command& c) {
     kprint("{} {}\n  {}\n", c.name, c.usage, c.summary);
+    // One column for every option's label, as wide as the widest: the help texts line up.
+    std::size_t width = 0;
     for (std::size_t i = 0; i < c.option_count; ++i) {
-        const OptionSpec& o = c.options[i];
-        if (o.value_name != nullptr) {
-            kprint("  --{}={:<12} {}\n", o.name, o.value_name, o.help);
-        } else {
-            kprint("  --{:<13} {}\n", o.name, o.help);
-        }
+        char label[64];
+        std::size_t length = option_label(c.options[i], label, sizeof(label));
+        width = length > width ? length : width;
+    }
+    for (std::size_t i = 0; i < c.option_count; ++i) {
+        char label[64];
+        std::size_t length = option_label(c.options[i], label, sizeof(label));
+        lib::fill_memory(label + length, ' ', width - length);
+        kprint("  {}  {}\n", lib::StringView{label, width}, c.options[i].help);
+    }
+    if (c.details != nullptr) {
+        c.details();
     }
 }
 
@@ -56,10 +70,7 @@ REGISTER_COMMAND("help", "[COMMAND]", "list the commands, or show one command's 
                  0, run_help);
 
 void run_log(Args&) {
-    console::replay_log([](const char* text, std::size_t length) {
-        // Straight to the devices: writing through the console would log the log again.
-        console::write_unlocked(text, length);
-    });
+    console::replay_log();
 }
 
 REGISTER_COMMAND("log", "", "print the boot log (everything the kernel printed) again", nullptr, 0,
@@ -73,7 +84,9 @@ REGISTER_COMMAND("poweroff", "", "switch the machine off (ends QEMU)", nullptr, 
 void run_reboot(Args&) {
     power::reboot();
 }
-REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
+REGISTER_COMMAND("reboot", "",
+                 "reset the machine (`make run` passes -no-reboot: QEMU exits instead)", nullptr, 0,
+                 run_reboot);
 
 // Each fault is raised in a function of its own, so the backtrace test can look for its name.
 [[gnu::noinline]] void crash_page_fault() {
@@ -129,33 +142,56 @@ REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
     kprint("crash: got {:#x} back (freed {:#x}) and no report\n", again.value_or(0), frame.value());
 }
 
-void run_crash(Args& args) {
-    const char* kind = args.positional(0);
-    if (kind == nullptr) {
-        kprint(
-            "crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
-            "use-after-free\n");
-        return;
-    }
-    if (lib::strings_equal(kind, "page-fault")) {
-        crash_page_fault();
-    } else if (lib::strings_equal(kind, "divide")) {
-        crash_divide_error();
-    } else if (lib::strings_equal(kind, "invalid-opcode")) {
-        crash_invalid_opcode();
-    } else if (lib::strings_equal(kind, "assert")) {
-        crash_assert();
-    } else if (lib::strings_equal(kind, "use-after-free")) {
-        crash_use_after_free();
-    } else if (lib::strings_equal(kind, "stack-overflow")) {
-        kprint("crash: {}\n", crash_stack_overflow(0));
-    } else {
-        kprint("crash: unknown fault '{}'\n", kind);
-    }
+void crash_stack_overflow_report() {
+    kprint("crash: {}\n", crash_stack_overflow(0));
 }
 
-REGISTER_COMMAND("crash", "KIND", "fault on purpose to show a panic report (a debug path)", nullptr,
-                 0, run_crash);
+struct CrashKind {
+    const char* name;
+    void (*run)();
+};
+
+// The one list of kinds: `crash` dispatches on it and prints it when asked for another.
+const CrashKind kCrashKinds[] = {
+    {"page-fault", crash_page_fault},
+    {"divide", crash_divide_error},
+    {"invalid-opcode", crash_invalid_opcode},
+    {"assert", crash_assert},
+    {"stack-overflow", crash_stack_overflow_report},
+    {"use-after-free", crash_use_after_free},
+};
+
+void print_crash_kinds() {
+    kprint("kinds:");
+    for (const CrashKind& k : kCrashKinds) {
+        kprint(" {}", k.name);
+    }
+    kprint("\n");
+}
+
+void run_crash(Args& args) {
+    const char* kind = args.positional(0);
+    for (const CrashKind& k : kCrashKinds) {
+        if (kind != nullptr && lib::strings_equal(kind, k.name)) {
+            k.run();
+            return;
+        }
+    }
+    if (kind == nullptr) {
+        kprint("crash: which fault? ");
+    } else {
+        kprint("crash: unknown fault '{}'; ", kind);
+    }
+    print_crash_kinds();
+}
+
+void print_crash_help() {
+    print_crash_kinds();
+    kprint("  use-after-free needs a kernel built with DEBUG_FILL=1\n");
+}
+
+REGISTER_COMMAND("crash", "[KIND]", "fault on purpose to show a panic report (a debug path)",
+                 nullptr, 0, run_crash, print_crash_help);
 
 }  // namespace
 }  // namespace shell

@@ -31,7 +31,8 @@ void run_line(const char* line) {
         kprint("unknown command '{}'; type 'help' for the list\n", args.command());
         return;
     }
-    if (!args.parse(command->options, command->option_count)) {
+    if (!args.parse(command->options, command->option_count) ||
+        !args.check_positionals(command->usage)) {
         kprint("{}: {}\n", command->name, args.error());
         return;
     }
@@ -89,6 +90,13 @@ int read_input(Ps2Decoder& keyboard) {
 
 void run() {
     LineEditor editor(console::sink());
+    // Tab completes command names; the table is fixed once the kernel is linked.
+    static const char* names[64];
+    std::size_t name_count = 0;
+    for (const Command* const* c = commands_begin(); c != commands_end() && name_count < 64; ++c) {
+        names[name_count++] = (*c)->name;
+    }
+    editor.set_completions(names, name_count);
     Ps2Decoder keyboard;
     for (;;) {
         editor.start("> ");
