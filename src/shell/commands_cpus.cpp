@@ -52,9 +52,9 @@ void run_cpus(Args&) {
     }
     kprint(
         "area: the CPU's allocation cursor (* = shared with its owner, not owned)\n"
-        "sweeps: moves to the next free run in its own area; rescans: of that area for its\n"
-        "largest run; recalc: whole-memory passes; search: last-resort first-fit searches;\n"
-        "spins: waits on the allocator's locks\n");
+        "sweeps: moves to the next free run in its own area; rescans: of that area for\n"
+        "its largest run; recalc: whole-memory passes; search: last-resort first-fit\n"
+        "searches; spins: waits on the allocator's locks\n");
 }
 
 REGISTER_COMMAND("cpus", "", "every CPU: APIC id, state, allocator area and counters", nullptr, 0,

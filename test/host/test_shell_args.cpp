@@ -123,3 +123,12 @@ TEST_CASE("shell args: number_in refuses values outside the range and keeps the 
     CHECK(args.number_in("seconds", 1, 3600, seconds));  // absent: the default stays
     CHECK(seconds == 5);
 }
+
+TEST_CASE("shell args: number_in leaves a default outside the range alone when absent") {
+    shell::Args args;
+    REQUIRE(args.split("stress"));
+    REQUIRE(args.parse(stress_like, 3));
+    std::uint64_t seconds = 0;  // "not given" for the caller
+    CHECK(args.number_in("seconds", 1, 3600, seconds));
+    CHECK(seconds == 0);
+}

@@ -115,15 +115,18 @@ bool Args::number(const char* option, std::uint64_t& out) {
 }
 
 bool Args::number_in(const char* option, std::uint64_t min, std::uint64_t max, std::uint64_t& out) {
-    std::uint64_t value = out;
-    if (!number(option, value)) {
+    if (value(option) == nullptr) {
+        return true;  // absent: the caller's default stands, whatever it is
+    }
+    std::uint64_t given = out;
+    if (!number(option, given)) {
         return false;
     }
-    if (value < min || value > max) {
-        set_error("option '--{}' takes {}..{}, not {}", option, min, max, value);
+    if (given < min || given > max) {
+        set_error("option '--{}' takes {}..{}, not {}", option, min, max, given);
         return false;
     }
-    out = value;
+    out = given;
     return true;
 }
 
