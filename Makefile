@@ -80,7 +80,7 @@ KERNEL_ELF := $(BUILD)/kernel.elf
 KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
-.PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
+.PHONY: all kernel iso run debug gdb test clean deps deps-run deps-debug format format-check host-test host-test-tsan \
         fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel
 
 all: kernel
@@ -134,8 +134,13 @@ $(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-cutmem.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-cutmem 2> $(BUILD)/grub-mkrescue-cutmem.log \
 	    || (cat $(BUILD)/grub-mkrescue-cutmem.log; exit 1)
 
+# Each target installs only what it needs (tools/install-deps.sh lists why each package).
 deps:
-	@tools/install-deps.sh
+	@tools/install-deps.sh test
+deps-run:
+	@tools/install-deps.sh $(if $(filter 1,$(GUI)),gui,run)
+deps-debug:
+	@tools/install-deps.sh debug
 
 QEMU_RUN_FLAGS := -accel tcg -machine $(MACHINE) -smp $(SMP) -m $(MEM) -cdrom $(ISO) -boot d \
                   -no-reboot -serial mon:stdio
@@ -145,16 +150,27 @@ else
 QEMU_RUN_FLAGS += -display none  # the serial console on this terminal is the whole interface
 endif
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory iso
 	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
 	$(QEMU) $(QEMU_RUN_FLAGS)
 
-# QEMU waits for gdb on :1234; tools/gdbinit loads the kernel's symbols and connects.
-debug: deps
+# Debugging as in xv6: `make debug` runs QEMU on this terminal (the serial console) halted,
+# waiting for gdb on GDB_PORT; `make gdb` in a second terminal attaches. Each program owns its
+# terminal, so Ctrl-C in gdb breaks into the kernel and Ctrl-C here reaches the shell. Quitting
+# gdb ends QEMU (tools/gdbinit); Ctrl-A X ends QEMU and gdb says the connection closed.
+# Inside tmux, `make debug` opens the gdb pane itself.
+GDB_PORT ?= 1234
+GDB_ARGS ?=
+debug: deps-debug
 	@$(MAKE) --no-print-directory iso
-	$(QEMU) $(QEMU_RUN_FLAGS) -s -S &
-	gdb -q -x tools/gdbinit
+	@echo "QEMU waits for gdb on port $(GDB_PORT): run 'make gdb' in another terminal. Ctrl-A X quits."
+	@if [ -n "$$TMUX" ]; then tmux split-window -h "$(MAKE) gdb GDB_PORT=$(GDB_PORT)"; fi
+	$(QEMU) $(QEMU_RUN_FLAGS) -gdb tcp:127.0.0.1:$(GDB_PORT) -S
+
+gdb: deps-debug $(KERNEL_ELF)
+	gdb -q -nx -ex 'file $(KERNEL_ELF)' -ex 'target remote 127.0.0.1:$(GDB_PORT)' \
+	    -x tools/gdbinit $(GDB_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # Host builds: the platform-free sources (library, memory management, ACPI parsing) compiled for
