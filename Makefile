@@ -78,6 +78,7 @@ KERNEL_ASM := $(shell find src -name '*.S' | sort)
 KERNEL_OBJ := $(KERNEL_CPP:src/%.cpp=$(BUILD)/kernel/%.o) $(KERNEL_ASM:src/%.S=$(BUILD)/kernel/%.S.o)
 KERNEL_ELF := $(BUILD)/kernel.elf
 KERNEL_SYM := $(BUILD)/kernel.sym
+KERNEL_LINES := $(BUILD)/kernel.lines
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug gdb test clean deps deps-run deps-debug format format-check host-test host-test-tsan \
@@ -104,14 +105,21 @@ $(KERNEL_ELF): $(KERNEL_OBJ) src/boot/linker.ld
 $(KERNEL_SYM): $(KERNEL_ELF)
 	nm -n -C --defined-only $< | grep -E '^[0-9a-f]+ [tTwW] ' > $@
 
+# File:line and inlined calls per code address, from the ELF's DWARF (binutils): a GRUB module
+# too, so panic reports read like addr2line's.
+$(KERNEL_LINES): $(KERNEL_ELF) tools/line-table.py
+	$(say) "  LINES   $@"
+	$(Q)$(PYTHON) tools/line-table.py $< $@
+
 # The staging tree GRUB's ISO is made from; a second build (debug fill) stages elsewhere.
 ISO_STAGING ?= iso
 
 iso: $(ISO)
-$(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
+$(ISO): $(KERNEL_ELF) $(KERNEL_SYM) $(KERNEL_LINES) grub.cfg
 	@mkdir -p $(ISO_STAGING)/boot/grub
 	cp $(KERNEL_ELF) $(ISO_STAGING)/boot/kernel.elf
 	cp $(KERNEL_SYM) $(ISO_STAGING)/boot/kernel.sym
+	cp $(KERNEL_LINES) $(ISO_STAGING)/boot/kernel.lines
 	cp grub.cfg $(ISO_STAGING)/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(ISO_STAGING) 2> $(BUILD)/grub-mkrescue.log \
 	    || (cat $(BUILD)/grub-mkrescue.log; exit 1)
@@ -127,9 +135,9 @@ FORCE:
 # The same kernel behind a GRUB menu that punches holes into the memory map (cutmem), for the
 # memory integration tests.
 CUTMEM_ISO := $(BUILD)/kernel-cutmem.iso
-$(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-cutmem.cfg
+$(CUTMEM_ISO): $(KERNEL_ELF) $(KERNEL_SYM) $(KERNEL_LINES) test/integration/grub-cutmem.cfg
 	@mkdir -p $(BUILD)/iso-cutmem/boot/grub
-	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-cutmem/boot/
+	cp $(KERNEL_ELF) $(KERNEL_SYM) $(KERNEL_LINES) $(BUILD)/iso-cutmem/boot/
 	cp test/integration/grub-cutmem.cfg $(BUILD)/iso-cutmem/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-cutmem 2> $(BUILD)/grub-mkrescue-cutmem.log \
 	    || (cat $(BUILD)/grub-mkrescue-cutmem.log; exit 1)
@@ -306,6 +314,7 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) integration-test
 
 clean:
-	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/grub/grub.cfg
+	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/kernel.lines \
+	    iso/boot/grub/grub.cfg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
