@@ -22,7 +22,13 @@ struct Command {
     void (*run)(Args& args);
     // Prints more lines for `help NAME` (e.g. the values a positional takes); nullptr if none.
     void (*details)() = nullptr;
+    std::uint8_t flags = 0;  // kBootCpuOnly, kRawArguments
 };
+
+// The command drives every CPU from the boot CPU itself: `on` cannot move it elsewhere.
+inline constexpr std::uint8_t kBootCpuOnly = 1;
+// The command reads its words itself (a prefix such as `on`): no option matching, no count.
+inline constexpr std::uint8_t kRawArguments = 2;
 
 // "1 frame", "2 frames": the noun for a count.
 constexpr const char* frames_noun(std::uint64_t count) {

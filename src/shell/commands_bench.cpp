@@ -140,7 +140,7 @@ const OptionSpec bench_options[] = {
     {"cpus", "N", "run on the first N CPUs (default: all online)"},
 };
 REGISTER_COMMAND("bench", "", "throughput of per-CPU cursors vs one global lock, every CPU at once",
-                 bench_options, 2, run_bench);
+                 bench_options, 2, run_bench, nullptr, kBootCpuOnly);
 
 }  // namespace
 }  // namespace shell

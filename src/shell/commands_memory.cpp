@@ -7,6 +7,7 @@
 #include "kernel/memory_setup.hpp"
 #include "lib/units.hpp"
 #include "mm/memory_region_types.hpp"
+#include "shell/area_map.hpp"
 #include "shell/command.hpp"
 #include "shell/shell.hpp"
 
@@ -144,47 +145,38 @@ const OptionSpec mem_options[] = {
 REGISTER_COMMAND("mem", "", "memory totals, areas, fragmentation, recalculations, metadata",
                  mem_options, 2, run_mem);
 
-// One character per area for its fill level, and under it one for its owner.
 void run_areas(Args& args) {
-    auto& allocator = kmem::allocator();
-    std::uint64_t width = 64;
+    std::uint64_t width = 60;  // 60 areas and the address column fit 80 columns
     if (!args.number_in("width", 8, 200, width)) {
         kprint("areas: {}\n", args.error());
         return;
     }
-    static const char kFill[] = " .:-=+*#%@";  // 0 % .. 100 % used, in tenths
-    kprint(
-        "fill: ' ' empty . : - = + * # % @ full    owner: CPU index (0-9, a-z, A-Z), "
-        "'-' none, '?' above 61\n");
-    std::size_t count = allocator.area_count();
-    for (std::size_t row = 0; row < count; row += width) {
-        std::size_t end = row + width < count ? row + width : count;
-        char fill[201];
-        char owner[201];
-        for (std::size_t i = row; i < end; ++i) {
-            mm::AreaInfo info = allocator.area_info(i);
-            std::uint64_t used = info.frames - info.free;
-            std::size_t level = info.frames == 0 ? 0 : std::size_t(used * 9 / info.frames);
-            if (used > 0 && level == 0) {
-                level = 1;  // anything in use shows
+    if (!args.has("watch")) {
+        print_area_map(std::size_t(width));
+        return;
+    }
+    // Redrawn in place each second (cursor home, clear) until any key arrives.
+    std::uint64_t second = tsc::tsc_per_microsecond() * 1000000;
+    for (std::uint64_t frame = 0;; ++frame) {
+        kprint("\x1b[H\x1b[J");
+        print_area_map(std::size_t(width));
+        kprint("areas: redrawn every second ({}); press any key to stop\n", frame);
+        std::uint64_t next = cpu::read_tsc() + second;
+        while (cpu::read_tsc() < next) {
+            if (shell::key_pressed()) {
+                return;
             }
-            fill[i - row] = kFill[level];
-            std::uint32_t o = info.owner;
-            owner[i - row] = o == mm::kNoOwner ? '-'
-                             : o < 10          ? char('0' + o)
-                             : o < 36          ? char('a' + o - 10)
-                             : o < 62          ? char('A' + o - 36)
-                                               : '?';
+            cpu::pause();
         }
-        mm::PhysAddr base = allocator.area_info(row).base;
-        kprint("{:#014x} |{}|\n", base, lib::StringView{fill, end - row});
-        kprint("{:>14} |{}|\n", "owner", lib::StringView{owner, end - row});
     }
 }
 
-const OptionSpec areas_options[] = {{"width", "N", "areas per row (default 64)"}};
+const OptionSpec areas_options[] = {
+    {"width", "N", "areas per row, 8..200 (default 60)"},
+    {"watch", nullptr, "redraw the map every second until a key is pressed"},
+};
 REGISTER_COMMAND("areas", "", "a map of the allocator's areas: fill level and owning CPU",
-                 areas_options, 1, run_areas);
+                 areas_options, 2, run_areas);
 
 void run_alloc(Args& args) {
     std::uint64_t frames = 1, align = 1;

@@ -73,6 +73,7 @@ void run_stress(Args& args) {
     options.max_frames = std::uint32_t(max_frames);
     options.remote_percent = std::uint32_t(remote);
     options.fill = args.has("fill");
+    options.area_map = args.has("areas");
     options.seed = seed;
 
     static stress::Result result;  // 12 KiB: not on the stack
@@ -117,9 +118,11 @@ const OptionSpec stress_options[] = {
     {"fill", nullptr, "allocate until memory is gone, check requests fail cleanly, free all"},
     {"mode", "M", "per-cpu (default) or global-lock allocator"},
     {"seed", "N", "random seed (default 1)"},
+    {"areas", nullptr, "draw the area map each second: watch CPUs claim and share areas"},
 };
 REGISTER_COMMAND("stress", "", "allocate and free on every CPU at once, checking every frame",
-                 stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress);
+                 stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress,
+                 nullptr, kBootCpuOnly);
 
 }  // namespace
 }  // namespace shell

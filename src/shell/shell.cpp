@@ -8,6 +8,8 @@
 #include "shell/command.hpp"
 #include "shell/input/line_editor.hpp"
 #include "shell/input/ps2_decoder.hpp"
+#include "smp/idle.hpp"
+#include "smp/smp_init.hpp"
 
 extern "C" const shell::Command* const __shell_commands_start[];
 extern "C" const shell::Command* const __shell_commands_end[];
@@ -17,7 +19,19 @@ namespace {
 
 bool interrupt_requested = false;
 
-void run_line(const char* line) {
+struct RemoteRun {
+    const Command* command;
+    Args* args;
+};
+
+void run_remote(std::uint32_t, void* context) {
+    auto* remote = static_cast<RemoteRun*>(context);
+    remote->command->run(*remote->args);
+}
+
+// Splits, checks and runs one command line on CPU `cpu` (the shell itself stays on CPU 0 and
+// waits for it).
+void run_line_on(const char* line, std::uint32_t cpu) {
     Args args;
     if (!args.split(line)) {
         kprint("error: {}\n", args.error());
@@ -31,13 +45,41 @@ void run_line(const char* line) {
         kprint("unknown command '{}'; type 'help' for the list\n", args.command());
         return;
     }
-    if (!args.parse(command->options, command->option_count) ||
-        !args.check_positionals(command->usage)) {
+    if ((command->flags & kRawArguments) == 0 &&
+        (!args.parse(command->options, command->option_count) ||
+         !args.check_positionals(command->usage))) {
         kprint("{}: {}\n", command->name, args.error());
         return;
     }
+    if (cpu != 0 && (command->flags & kBootCpuOnly) != 0) {
+        kprint("on: '{}' drives the CPUs from CPU 0 itself; run it without 'on'\n", command->name);
+        return;
+    }
     interrupt_requested = false;
-    command->run(args);
+    RemoteRun remote{command, &args};
+    smp::run_on_cpu(cpu, run_remote, &remote);
+}
+
+void run_on(Args& args) {
+    std::uint64_t cpu = 0;
+    std::uint32_t online = smp::online_cpu_count();
+    if (args.word_count() < 3) {
+        kprint("on: usage: on CPU COMMAND [ARGUMENTS] (see: help on)\n");
+        return;
+    }
+    if (!lib::parse_unsigned(args.word(1), cpu) || cpu >= online) {
+        kprint("on: CPU takes 0..{} (the online CPUs), not '{}'\n", online - 1, args.word(1));
+        return;
+    }
+    kprint("on: running '{}' on CPU {}\n", args.rest(2), cpu);
+    run_line_on(args.rest(2), std::uint32_t(cpu));
+}
+
+REGISTER_COMMAND("on", "CPU COMMAND", "run a command on another CPU, e.g. 'on 2 alloc 1'", nullptr,
+                 0, run_on, nullptr, kRawArguments | kBootCpuOnly);
+
+void run_line(const char* line) {
+    run_line_on(line, 0);
 }
 
 }  // namespace
@@ -66,6 +108,17 @@ bool interrupted() {
         }
     }
     return interrupt_requested;
+}
+
+bool key_pressed() {
+    bool any = false;
+    while (serial::read_char() >= 0) {
+        any = true;
+    }
+    for (int scancode; (scancode = ps2::read_scancode()) >= 0;) {
+        any = any || scancode < 0x80;  // a key going down, not one coming up
+    }
+    return any;
 }
 
 // Bytes typed on the serial console or, decoded, on the PS/2 keyboard; -1 when neither has one.

@@ -11,6 +11,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/spinlock.hpp"
+#include "shell/area_map.hpp"
 #include "shell/shell.hpp"
 #include "smp/idle.hpp"
 
@@ -202,6 +203,9 @@ class Worker {
             total += run_state.workspaces[i]->ops.load(std::memory_order_relaxed);
         }
         kprint("stress: {} s, {} ops so far\n", second, total);
+        if (run_state.options.area_map) {
+            shell::print_area_map(60);
+        }
     }
 
     void count_op() {

@@ -132,3 +132,11 @@ TEST_CASE("shell args: number_in leaves a default outside the range alone when a
     CHECK(args.number_in("seconds", 1, 3600, seconds));
     CHECK(seconds == 0);
 }
+
+TEST_CASE("shell args: rest() gives the line as typed from a word on") {
+    shell::Args args;
+    REQUIRE(args.split("on  2   alloc 1 --align=4"));
+    CHECK(std::string(args.rest(2)) == "alloc 1 --align=4");
+    CHECK(std::string(args.rest(1)) == "2   alloc 1 --align=4");
+    CHECK(std::string(args.rest(9)).empty());
+}

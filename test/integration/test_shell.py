@@ -7,7 +7,7 @@ from run import parametrize
 SUMMARY = re.compile(r"stress: ops=(\d+) duplicates=(\d+) lost=(\d+) errors=(\d+) time=\d+ ms "
                      r"cpus=(\d+)")
 COMMANDS = ["help", "log", "poweroff", "reboot", "crash", "mem", "areas", "alloc", "free",
-            "cpus", "stress", "bench"]
+            "cpus", "stress", "bench", "on"]
 
 
 def ready(m):

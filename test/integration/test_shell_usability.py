@@ -78,7 +78,7 @@ def test_newcomer_arguments_are_checked_and_help_is_tidy(ctx):
         assert "freed 2 frames" in m.command(f"free {address:#x} 2")
         # Every command's help; option descriptions start in one column.
         for name in ["help", "log", "poweroff", "reboot", "crash", "mem", "areas", "alloc", "free",
-                     "cpus", "stress", "bench"]:
+                     "cpus", "stress", "bench", "on"]:
             out = m.command(f"help {name}")
             assert out.startswith(name), out
             starts = {len(re.match(r"\s+--\S+\s+", line).group(0))
@@ -170,4 +170,42 @@ def test_newcomer_ctrl_c_stops_long_commands_and_loses_nothing(ctx):
         assert free_frames(m) == before, "a stopped command kept frames"
         # Each Ctrl-C was taken by the command it stopped, not left for the prompt as "> ^C".
         assert "^C" not in m.log
+        finish(m)
+
+
+def cpu_row(cpus_output, cpu):
+    """{column: value} of one CPU in the first table of `cpus`."""
+    lines = cpus_output.splitlines()
+    header = next(line.split() for line in lines if line.split()[:2] == ["cpu", "apic"])
+    row = next(line.split() for line in lines if line.split()[:1] == [str(cpu)])
+    return dict(zip(header, row))
+
+
+def test_newcomer_on_runs_a_command_on_another_cpu_and_areas_watch(ctx):
+    with ctx.boot(smp=4, memory="256M") as m:
+        ready(m)
+        out = m.command("on 2 alloc 1")
+        assert "on: running 'alloc 1' on CPU 2" in out, out
+        address = re.search(r"allocated 1 frame at (0x[0-9a-f]+)", out).group(1)
+        assert cpu_row(m.command("cpus"), 2)["allocs"] == "1"
+        # Freed by CPU 1, the frame lies in CPU 2's area: a remote free, counted for CPU 1.
+        assert f"freed 1 frame at {address}" in m.command(f"on 1 free {address}")
+        assert cpu_row(m.command("cpus"), 1)["remote"] == "1"
+        # Options after the command belong to it, not to `on`.
+        out = m.command("on 3 alloc 2 --align 4")
+        assert re.search(r"allocated 2 frames at 0x[0-9a-f]*[048c]000 ", out), out
+        assert "on: CPU takes 0..3 (the online CPUs), not '9'" in m.command("on 9 mem")
+        assert "on: usage: on CPU COMMAND" in m.command("on 1")
+        assert "unknown command 'nosuch'" in m.command("on 1 nosuch")
+        assert "drives the CPUs from CPU 0 itself" in m.command("on 1 stress")
+        assert "mem: takes no arguments" in m.command("on 1 mem extra")
+        # The map redrawn each second until a key; and drawn by stress --areas as it runs.
+        m.send_line("areas --watch --width 16")
+        m.expect("areas: redrawn every second (1); press any key to stop", timeout=10)
+        m.send("q")
+        m.expect_prompt(timeout=5)
+        out = m.command("stress --seconds 2 --areas", timeout=30)
+        after_progress = out.split("stress: 1 s,", 1)[1]
+        assert "fill: ' ' empty" in after_progress and re.search(r"owner \|[-0-3]+\|", out), out
+        assert re.search(r"duplicates=0 lost=0 errors=0", out), out
         finish(m)

@@ -9,6 +9,8 @@ bool Args::split(const char* line) {
     std::size_t length = lib::string_length_bounded(line, kMaxLine);
     lib::copy_memory(buffer_, line, length);
     buffer_[length] = '\0';
+    lib::copy_memory(line_, line, length);
+    line_[length] = '\0';
     word_count_ = 0;
     error_[0] = '\0';
     char* p = buffer_;
@@ -23,6 +25,7 @@ bool Args::split(const char* line) {
             set_error("too many words on one line");
             return false;
         }
+        offsets_[word_count_] = std::size_t(p - buffer_);
         words_[word_count_++] = p;
         while (*p != '\0' && *p != ' ' && *p != '\t') {
             ++p;

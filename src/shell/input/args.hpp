@@ -34,6 +34,9 @@ class Args {
     std::size_t word_count() const { return word_count_; }
     const char* word(std::size_t i) const { return i < word_count_ ? words_[i] : nullptr; }
     const char* command() const { return word(0); }
+    // The line as typed from word `i` on (for a prefix such as `on CPU COMMAND...`); "" past
+    // the last word.
+    const char* rest(std::size_t i) const { return i < word_count_ ? line_ + offsets_[i] : ""; }
 
     std::size_t positional_count() const { return positional_count_; }
     const char* positional(std::size_t i) const {
@@ -63,7 +66,9 @@ class Args {
     }
 
     char buffer_[kMaxLine + 1] = {};
+    char line_[kMaxLine + 1] = {};  // an unsplit copy, for rest()
     const char* words_[kMaxWords] = {};
+    std::size_t offsets_[kMaxWords] = {};
     std::size_t word_count_ = 0;
     const char* positional_[kMaxWords] = {};
     std::size_t positional_count_ = 0;
