@@ -63,6 +63,27 @@ ifeq ($(DEBUG_FILL),1)
 KERNEL_CXXFLAGS += -DKERNEL_DEBUG_FILL=1  # fill freed frames, verify them when handed out again
 endif
 
+# Knobs for the exercises in docs/LEARNING.md; each rebuilds the kernel with another value.
+# AREA_FRAMES: frames per allocator area (512..32768, a multiple of 512; default 8192 = 32 MiB).
+# TAKE_OVER_FLOOR: free frames a partly used area needs to be taken over (default 512).
+# GLOBAL_LOCK=1: boot with every allocation behind one lock (the `stress --mode` baseline).
+KNOBS :=
+ifdef AREA_FRAMES
+KNOBS += -DMARKEROS_AREA_FRAMES=$(AREA_FRAMES)
+endif
+ifdef TAKE_OVER_FLOOR
+KNOBS += -DMARKEROS_TAKE_OVER_FLOOR=$(TAKE_OVER_FLOOR)
+endif
+ifeq ($(GLOBAL_LOCK),1)
+KNOBS += -DMARKEROS_GLOBAL_LOCK=1
+endif
+KERNEL_CXXFLAGS += $(KNOBS)
+# A changed knob must rebuild every object: the flags are kept in a file the objects depend on,
+# rewritten only when they differ.
+KERNEL_FLAGS_FILE := $(BUILD)/kernel/flags
+$(shell mkdir -p $(BUILD)/kernel && (echo '$(KNOBS)' | cmp -s - $(KERNEL_FLAGS_FILE) \
+    || echo '$(KNOBS)' > $(KERNEL_FLAGS_FILE)))
+
 KERNEL_ASFLAGS := -Isrc -MMD -MP -g
 
 # Nothing from the host's C library or start files.
@@ -82,17 +103,17 @@ KERNEL_LINES := $(BUILD)/kernel.lines
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug gdb test clean deps deps-run deps-debug format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel
+        fuzz integration-test integration-selftest test-smp-255 test-knobs bench bench-smoke bench-kernel
 
 all: kernel
 kernel: $(KERNEL_ELF)
 
-$(BUILD)/kernel/%.o: src/%.cpp Makefile
+$(BUILD)/kernel/%.o: src/%.cpp Makefile $(KERNEL_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(say) "  CXX     $<"
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
 
-$(BUILD)/kernel/%.S.o: src/%.S Makefile
+$(BUILD)/kernel/%.S.o: src/%.S Makefile $(KERNEL_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(say) "  AS      $<"
 	$(Q)$(CXX) $(KERNEL_ASFLAGS) -c $< -o $@
@@ -295,6 +316,10 @@ integration-test: $(ISO) $(CUTMEM_ISO) $(DEBUG_FILL_ISO)
 # Long runs, not in `make test`: 255 CPUs under TCG take tens of seconds to start.
 test-smp-255: $(ISO)
 	$(PYTHON) test/integration/run.py --iso $(ISO) --tests-dir test/integration/long -k 255
+
+# The exercise knobs (docs/LEARNING.md) in a second build tree; not in `make test`.
+test-knobs: $(ISO)
+	$(PYTHON) test/integration/run.py --iso $(ISO) --tests-dir test/integration/long -k knobs
 
 # The harness's own tests, against a fake kernel: a harness that passes everything proves nothing.
 integration-selftest:
