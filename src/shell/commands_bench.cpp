@@ -106,7 +106,7 @@ void run_bench(Args& args) {
             options.max_frames = shape.frames;
             options.remote_percent = shape.remote_percent;
             options.tags = false;
-            options.progress = false;
+            options.label = mode == mm::Mode::per_cpu ? "bench: per-CPU" : "bench: global lock";
             options.mode = mode;
             stress::run(options, result);
             if (result.interrupted) {

@@ -202,7 +202,7 @@ class Worker {
         for (std::uint32_t i = 0; i < run_state.cpus; ++i) {
             total += run_state.workspaces[i]->ops.load(std::memory_order_relaxed);
         }
-        kprint("stress: {} s, {} ops so far\n", second, total);
+        kprint("{}: {} s, {} ops so far\n", run_state.options.label, second, total);
         if (run_state.options.area_map) {
             shell::print_area_map(60);
         }

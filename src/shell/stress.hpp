@@ -27,6 +27,7 @@ struct Options {
     bool fill = false;                 // allocate until memory is gone, check, free all
     bool tags = true;                  // write and check tags (bench turns them off)
     bool progress = true;              // a line per second
+    const char* label = "stress";      // what the progress line starts with
     bool area_map = false;             // and the area map under it (`stress --areas`)
     mm::Mode mode = mm::Mode::per_cpu;
     std::uint64_t seed = 1;

@@ -162,6 +162,7 @@ def test_newcomer_ctrl_c_stops_long_commands_and_loses_nothing(ctx):
         # bench with far too many operations: Ctrl-C ends it after its header.
         m.send_line("bench --ops 100000000")
         m.expect("per-CPU ops/s", timeout=10)
+        m.expect(re.compile(r"bench: per-CPU: 1 s, \d+ ops so far"), timeout=20)
         m.send_raw(b"\x03")
         m.expect("bench: interrupted by Ctrl-C", timeout=20)
         m.expect_prompt()
