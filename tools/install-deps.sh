@@ -13,7 +13,8 @@
 #   doctest-dev                             host unit tests
 #   clang libclang-rt-14-dev                libFuzzer targets (`make fuzz`) and their sanitizers
 #   clang-format                            the style check in `make test`
-#   python3                                 the QEMU integration harness (standard library only)
+#   python3                                 the build's line table (tools/line-table.py) and the
+#                                           QEMU integration harness (standard library only)
 #   libbenchmark-dev                        host benchmarks (`make bench`)
 #   valgrind                                instruction counts for benchmarks (callgrind)
 # Without dpkg and apt-get (another distribution), the commands a target runs are looked for
@@ -21,8 +22,9 @@
 set -euo pipefail
 
 profile=${1:-test}
-run_packages=(grub-pc-bin grub-common xorriso mtools qemu-system-x86 g++ make binutils)
-run_commands=(grub-mkrescue xorriso mformat qemu-system-x86_64 g++ make ld nm)
+run_packages=(grub-pc-bin grub-common xorriso mtools qemu-system-x86 g++ make binutils python3)
+run_commands=(grub-mkrescue xorriso mformat qemu-system-x86_64 g++ make ld nm objdump addr2line
+              python3)
 case "$profile" in
     run)
         packages=("${run_packages[@]}")
@@ -38,8 +40,8 @@ case "$profile" in
         ;;
     test)
         packages=("${run_packages[@]}" gdb doctest-dev clang libclang-rt-14-dev clang-format
-                  python3 libbenchmark-dev valgrind)
-        commands=("${run_commands[@]}" gdb clang++ clang-format python3 valgrind)
+                  libbenchmark-dev valgrind)
+        commands=("${run_commands[@]}" gdb clang++ clang-format valgrind)
         ;;
     *)
         echo "install-deps: unknown target '$profile' (run, gui, debug or test)" >&2
