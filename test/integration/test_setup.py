@@ -62,3 +62,15 @@ def test_install_deps_asks_per_target_and_trusts_present_tools_without_apt(ctx):
         result = run("run", lacking)
         assert result.returncode == 1 and "qemu-system-x86_64" in result.stderr, result.stderr
         assert "unknown target" in run("bogus", other).stderr
+
+
+def test_make_targets_ask_for_their_own_packages(ctx):
+    """make run (and GUI=1), make debug/gdb and make test call the installer for their target."""
+    def planned(*args):
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
+        return subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), *args],
+                              capture_output=True, text=True, env=env, timeout=60).stdout
+    assert "tools/install-deps.sh run" in planned("deps-run")
+    assert "tools/install-deps.sh gui" in planned("deps-run", "GUI=1")
+    assert "tools/install-deps.sh debug" in planned("deps-debug")
+    assert "tools/install-deps.sh test" in planned("deps")
