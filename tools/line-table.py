@@ -51,6 +51,14 @@ def inline_chains(elf, addresses, root):
     return chains
 
 
+def same_function(name, outer):
+    """True when `name` is `outer` again, spelled in full or short ("ns::f()" and "f")."""
+    base = name.split("(")[0]
+    outer_base = outer.split("(")[0]
+    return base == outer_base or base.endswith("::" + outer_base) or \
+        outer_base.endswith("::" + base)
+
+
 def main():
     elf, output = sys.argv[1], sys.argv[2]
     root = os.getcwd().rstrip("/") + "/"
@@ -63,8 +71,14 @@ def main():
             if not chain or chain[-1][1].startswith("??"):
                 entry = "??"
             else:
-                # Outermost location first, then each inlined function inwards.
-                parts = [chain[-1][1]] + [f"{fn}@{loc}" for fn, loc in reversed(chain[:-1])]
+                # Outermost location first, then each inlined function inwards. Where the
+                # inlining data has a gap, addr2line names a level after the function around it
+                # instead of the inlined one: such a level keeps its location, without a name.
+                parts = [chain[-1][1]]
+                outer = chain[-1][0]
+                for fn, loc in reversed(chain[:-1]):
+                    parts.append(f"{'' if same_function(fn, outer) else fn}@{loc}")
+                    outer = fn
                 entry = "|".join(parts)
             if entry != previous:
                 f.write(f"{address:016x} {entry}\n")

@@ -104,8 +104,12 @@ void print_location(std::uint64_t address) {
             ++at;
         }
         std::size_t after = at < level.length ? at + 1 : at;
-        report("       inlined: {} at {}\n", lib::StringView{level.text, at},
-               lib::StringView{level.text + after, level.length - after});
+        lib::StringView location{level.text + after, level.length - after};
+        if (at == 0) {
+            report("       inlined code at {}\n", location);  // the table has no name for it
+        } else {
+            report("       inlined: {} at {}\n", lib::StringView{level.text, at}, location);
+        }
     }
 }
 

@@ -88,11 +88,17 @@ REGISTER_COMMAND("reboot", "",
                  "reset the machine (`make run` passes -no-reboot: QEMU exits instead)", nullptr, 0,
                  run_reboot);
 
+// Always inlined, so the page fault's report shows an inlined call in its first frame (the
+// backtrace test looks for it).
+[[gnu::always_inline]] inline void write_to(std::uintptr_t address, std::uint64_t value) {
+    *reinterpret_cast<volatile std::uint64_t*>(address) = value;
+}
+
 // Each fault is raised in a function of its own, so the backtrace test can look for its name.
 [[gnu::noinline]] void crash_page_fault() {
     std::uintptr_t address = 0x10;     // page 0 is never mapped
     asm volatile("" : "+r"(address));  // hide the constant so the compiler cannot object
-    *reinterpret_cast<volatile std::uint64_t*>(address) = 0xBAD;
+    write_to(address, 0xBAD);
 }
 
 // An explicit `div`: the compiler turns `1 / x` into a comparison that never faults.
