@@ -139,8 +139,7 @@ void run_mem(Args& args) {
 
 const OptionSpec mem_options[] = {
     {"check", nullptr, "also recount the metadata and check the allocator's invariants"},
-    {"verify", nullptr,
-     "allocate every frame, check none is reserved memory, free them all (slow)"},
+    {"verify", nullptr, "allocate every frame, check none is reserved, free them all (slow)"},
 };
 REGISTER_COMMAND("mem", "", "memory totals, areas, fragmentation, recalculations, metadata",
                  mem_options, 2, run_mem);

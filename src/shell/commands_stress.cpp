@@ -115,10 +115,10 @@ const OptionSpec stress_options[] = {
     {"max-frames", "K", "largest request, 1..512 frames (default 16)"},
     {"pattern", "P", "random (default), bulk (allocate much, free all) or repeat"},
     {"remote", "P", "percentage of frees handed to another CPU to free, 0..100"},
-    {"fill", nullptr, "allocate until memory is gone, check requests fail cleanly, free all"},
+    {"fill", nullptr, "fill memory, check that requests then fail cleanly, free all"},
     {"mode", "M", "per-cpu (default) or global-lock allocator"},
     {"seed", "N", "random seed (default 1)"},
-    {"areas", nullptr, "draw the area map each second: watch CPUs claim and share areas"},
+    {"areas", nullptr, "draw the area map each second (watch areas change hands)"},
 };
 REGISTER_COMMAND("stress", "", "allocate and free on every CPU at once, checking every frame",
                  stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress,

@@ -84,9 +84,8 @@ REGISTER_COMMAND("poweroff", "", "switch the machine off (ends QEMU)", nullptr, 
 void run_reboot(Args&) {
     power::reboot();
 }
-REGISTER_COMMAND("reboot", "",
-                 "reset the machine (`make run` passes -no-reboot: QEMU exits instead)", nullptr, 0,
-                 run_reboot);
+REGISTER_COMMAND("reboot", "", "reset the machine; under make run (-no-reboot) QEMU exits", nullptr,
+                 0, run_reboot);
 
 // Always inlined, so the page fault's report shows an inlined call in its first frame (the
 // backtrace test looks for it).
@@ -184,9 +183,9 @@ void run_crash(Args& args) {
         }
     }
     if (kind == nullptr) {
-        kprint("crash: which fault? ");
+        kprint("crash: which fault?\n");
     } else {
-        kprint("crash: unknown fault '{}'; ", kind);
+        kprint("crash: unknown fault '{}'\n", kind);
     }
     print_crash_kinds();
 }

@@ -55,15 +55,17 @@ REFUSALS = {
     "alloc 3 --align=3": "alloc: --align takes a power of two up to 8192 frames, not 3",
     "alloc 0": "alloc: N takes 1..8192 frames, not 0",
     "areas --width 4": "areas: option '--width' takes 8..200, not 4",
-    "crash": "crash: which fault? kinds: page-fault divide invalid-opcode assert stack-overflow "
+    "crash": "crash: which fault?\nkinds: page-fault divide invalid-opcode assert stack-overflow "
              "use-after-free",
-    "crash sideways": "crash: unknown fault 'sideways'; kinds: page-fault",
+    "crash sideways": "crash: unknown fault 'sideways'\nkinds: page-fault",
 }
 
 
 def test_newcomer_arguments_are_checked_and_help_is_tidy(ctx):
     with ctx.boot(smp=2, memory="512M") as m:
         ready(m)
+        wide = [line for line in m.command("help").splitlines() if len(line) > 80]
+        assert not wide, f"help is wider than 80 columns: {wide}"
         for line, error in REFUSALS.items():
             out = m.command(line)
             assert error in out, f"{line!r} answered {out!r}, expected {error!r}"
@@ -84,9 +86,11 @@ def test_newcomer_arguments_are_checked_and_help_is_tidy(ctx):
             starts = {len(re.match(r"\s+--\S+\s+", line).group(0))
                       for line in out.splitlines() if line.startswith("  --")}
             assert len(starts) <= 1, f"help {name}: ragged option columns {starts}\n{out}"
+            wide = [line for line in out.splitlines() if len(line) > 80]
+            assert not wide, f"help {name} is wider than 80 columns: {wide}"
         out = m.command("help crash")
         assert "kinds: page-fault divide invalid-opcode assert stack-overflow use-after-free" in out
-        assert "-no-reboot: QEMU exits instead" in m.command("help reboot")
+        assert "under make run (-no-reboot) QEMU exits" in m.command("help reboot")
         # Options not covered elsewhere: --cpus, --seconds, --mode, --seed of stress; --width.
         out = m.command("stress --cpus 1 --seconds 1 --mode global-lock --seed 7", timeout=30)
         assert "on 1 CPUs" in out and "global-lock mode" in out, out
