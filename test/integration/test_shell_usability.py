@@ -214,3 +214,56 @@ def test_newcomer_on_runs_a_command_on_another_cpu_and_areas_watch(ctx):
         assert "fill: ' ' empty" in after_progress and re.search(r"owner \|[-0-3]+\|", out), out
         assert re.search(r"duplicates=0 lost=0 errors=0", out), out
         finish(m)
+
+
+def vga_screen(monitor):
+    """The 80x25 text screen as 25 strings, read from QEMU's memory through its monitor."""
+    import socket
+    import time
+    monitor.settimeout(0.5)
+    try:  # whatever the monitor said before (its banner, earlier prompts)
+        while monitor.recv(65536):
+            pass
+    except socket.timeout:
+        pass
+    monitor.sendall(b"xp /2000hx 0xb8000\n")
+    data, deadline = b"", time.monotonic() + 15
+    cells = []
+    while len(cells) < 2000 and time.monotonic() < deadline:
+        try:
+            data += monitor.recv(65536)
+        except socket.timeout:
+            continue
+        cells = [int(word, 16) for line in data.decode(errors="replace").splitlines()
+                 if re.match(r"^[0-9a-f]+:", line.strip())
+                 for word in line.split(":", 1)[1].split() if word.startswith("0x")]
+    assert len(cells) >= 2000, f"the monitor returned {len(cells)} screen cells: {data[-300:]!r}"
+    text = "".join(chr(c & 0xFF) if 0x20 <= (c & 0xFF) < 0x7F else " " for c in cells[:2000])
+    return [text[i:i + 80] for i in range(0, 2000, 80)]
+
+
+def test_newcomer_vga_screen_follows_the_editing_and_the_watch(ctx):
+    """The VGA screen (QEMU's window) follows the line editor's and `areas --watch`'s escape
+    sequences instead of showing their bytes."""
+    import os
+    import socket
+    import tempfile
+    path = os.path.join(tempfile.mkdtemp(prefix="markeros-vga-"), "monitor.sock")
+    with ctx.boot(extra_args=["-monitor", f"unix:{path},server,nowait"]) as m:
+        ready(m)
+        monitor = socket.socket(socket.AF_UNIX)
+        monitor.connect(path)
+        m.send_raw(b"xmem\x1b[1~\x1b[3~\r")
+        m.expect(re.compile(r"(?m)^total\s"))
+        m.expect_prompt()
+        screen = vga_screen(monitor)
+        assert any(line.rstrip() == "> mem" for line in screen), "\n".join(screen)
+        assert not any("[K" in line or "[1~" in line for line in screen), "\n".join(screen)
+        m.send_line("areas --watch")
+        m.expect("areas: redrawn every second (1)", timeout=10)
+        m.send("q")
+        m.expect_prompt(timeout=5)
+        screen = vga_screen(monitor)
+        assert screen[0].startswith("fill: ' ' empty"), "\n".join(screen)
+        monitor.close()
+        finish(m)
