@@ -63,6 +63,27 @@ ifeq ($(DEBUG_FILL),1)
 KERNEL_CXXFLAGS += -DKERNEL_DEBUG_FILL=1  # fill freed frames, verify them when handed out again
 endif
 
+# Knobs for the exercises in docs/LEARNING.md; each rebuilds the kernel with another value.
+# AREA_FRAMES: frames per allocator area (512..32768, a multiple of 512; default 8192 = 32 MiB).
+# TAKE_OVER_FLOOR: free frames a partly used area needs to be taken over (default 512).
+# GLOBAL_LOCK=1: boot with every allocation behind one lock (the `stress --mode` baseline).
+KNOBS :=
+ifdef AREA_FRAMES
+KNOBS += -DMARKEROS_AREA_FRAMES=$(AREA_FRAMES)
+endif
+ifdef TAKE_OVER_FLOOR
+KNOBS += -DMARKEROS_TAKE_OVER_FLOOR=$(TAKE_OVER_FLOOR)
+endif
+ifeq ($(GLOBAL_LOCK),1)
+KNOBS += -DMARKEROS_GLOBAL_LOCK=1
+endif
+KERNEL_CXXFLAGS += $(KNOBS)
+# A changed knob must rebuild every object: the flags are kept in a file the objects depend on,
+# rewritten only when they differ.
+KERNEL_FLAGS_FILE := $(BUILD)/kernel/flags
+$(shell mkdir -p $(BUILD)/kernel && (echo '$(KNOBS)' | cmp -s - $(KERNEL_FLAGS_FILE) \
+    || echo '$(KNOBS)' > $(KERNEL_FLAGS_FILE)))
+
 # Assembly includes layout headers spelled from src/, tracks them like C++ does, and carries
 # line information for gdb.
 KERNEL_ASFLAGS := -Isrc -MMD -MP -g
@@ -90,16 +111,17 @@ KERNEL_ASM := $(shell find src -name '*.S' | sort)
 KERNEL_OBJ := $(KERNEL_CPP:src/%.cpp=$(BUILD)/kernel/%.o) $(KERNEL_ASM:src/%.S=$(BUILD)/kernel/%.S.o)
 KERNEL_ELF := $(BUILD)/kernel.elf
 KERNEL_SYM := $(BUILD)/kernel.sym
+KERNEL_LINES := $(BUILD)/kernel.lines
 ISO := $(BUILD)/kernel.iso
 
-.PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel \
-        help layers compile_commands.json
+.PHONY: all kernel iso run debug gdb test clean deps deps-run deps-debug format format-check \
+        host-test host-test-tsan fuzz integration-test integration-selftest test-smp-255 test-knobs \
+        bench bench-smoke bench-kernel help layers compile_commands.json
 
 all: kernel ## build the kernel ELF (same as `make kernel`)
 kernel: $(KERNEL_ELF) ## build build/kernel.elf
 
-$(BUILD)/kernel/%.o: src/%.cpp Makefile
+$(BUILD)/kernel/%.o: src/%.cpp Makefile $(KERNEL_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(say) "  CXX     $<"
 	$(Q)$(CXX) $(KERNEL_CXXFLAGS) -c $< -o $@
@@ -112,7 +134,7 @@ $(FONT_PSF): $(FONT_SOURCE)
 # .incbin is not seen by the dependency files.
 $(BUILD)/kernel/kernel/console_font.S.o: $(FONT_PSF)
 
-$(BUILD)/kernel/%.S.o: src/%.S Makefile
+$(BUILD)/kernel/%.S.o: src/%.S Makefile $(KERNEL_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(say) "  AS      $<"
 	$(Q)$(CXX) $(KERNEL_ASFLAGS) -c $< -o $@
@@ -125,14 +147,21 @@ $(KERNEL_ELF): $(KERNEL_OBJ) src/boot/linker.ld
 $(KERNEL_SYM): $(KERNEL_ELF)
 	nm -n -C --defined-only $< | grep -E '^[0-9a-f]+ [tTwW] ' > $@
 
+# File:line and inlined calls per code address, from the ELF's DWARF (binutils): a GRUB module
+# too, so panic reports read like addr2line's.
+$(KERNEL_LINES): $(KERNEL_ELF) tools/line-table.py
+	$(say) "  LINES   $@"
+	$(Q)$(PYTHON) tools/line-table.py $< $@
+
 # The staging tree GRUB's ISO is made from; a second build (debug fill) stages elsewhere.
 ISO_STAGING ?= iso
 
 iso: $(ISO) ## build the bootable ISO, build/kernel.iso
-$(ISO): $(KERNEL_ELF) $(KERNEL_SYM) grub.cfg
+$(ISO): $(KERNEL_ELF) $(KERNEL_SYM) $(KERNEL_LINES) grub.cfg
 	@mkdir -p $(ISO_STAGING)/boot/grub
 	cp $(KERNEL_ELF) $(ISO_STAGING)/boot/kernel.elf
 	cp $(KERNEL_SYM) $(ISO_STAGING)/boot/kernel.sym
+	cp $(KERNEL_LINES) $(ISO_STAGING)/boot/kernel.lines
 	cp grub.cfg $(ISO_STAGING)/boot/grub/grub.cfg
 	gzip -dc $(FONT_LICENSE) > $(ISO_STAGING)/boot/font-copyright.txt
 	grub-mkrescue -o $@ $(ISO_STAGING) 2> $(BUILD)/grub-mkrescue.log \
@@ -151,15 +180,20 @@ FORCE:
 # mode (gfxpayload=text), so the kernel must fall back to VGA text (BIOS) or serial only (UEFI).
 CUTMEM_ISO := $(BUILD)/kernel-cutmem.iso
 TEXT_ISO := $(BUILD)/kernel-text.iso
-$(BUILD)/kernel-%.iso: $(KERNEL_ELF) $(KERNEL_SYM) test/integration/grub-%.cfg
+$(BUILD)/kernel-%.iso: $(KERNEL_ELF) $(KERNEL_SYM) $(KERNEL_LINES) test/integration/grub-%.cfg
 	@mkdir -p $(BUILD)/iso-$*/boot/grub
-	cp $(KERNEL_ELF) $(KERNEL_SYM) $(BUILD)/iso-$*/boot/
+	cp $(KERNEL_ELF) $(KERNEL_SYM) $(KERNEL_LINES) $(BUILD)/iso-$*/boot/
 	cp test/integration/grub-$*.cfg $(BUILD)/iso-$*/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-$* 2> $(BUILD)/grub-mkrescue-$*.log \
 	    || (cat $(BUILD)/grub-mkrescue-$*.log; exit 1)
 
-deps: ## install the Debian packages the build and tests need (tools/install-deps.sh)
-	@tools/install-deps.sh
+# Each target installs only what it needs (tools/install-deps.sh lists why each package).
+deps: ## install what make test needs (tools/install-deps.sh says why each package)
+	@tools/install-deps.sh test
+deps-run: ## install what make run needs (GUI=1: and QEMU's window)
+	@tools/install-deps.sh $(if $(filter 1,$(GUI)),gui,run)
+deps-debug: ## install what make debug and make gdb need
+	@tools/install-deps.sh debug
 
 QEMU_RUN_FLAGS := -accel tcg -machine $(MACHINE) -smp $(SMP) -m $(MEM) -cdrom $(ISO) -boot d \
                   -no-reboot -serial mon:stdio
@@ -176,17 +210,28 @@ else
 QEMU_RUN_FLAGS += -display none  # the serial console on this terminal is the whole interface
 endif
 
-run: deps ## boot the ISO in QEMU, shell on this terminal (SMP=4 MEM=512M MACHINE=pc GUI=1)
+run: deps-run ## boot the ISO in QEMU, shell on this terminal (SMP=4 MEM=512M MACHINE=pc GUI=1 UEFI=1)
 	@$(MAKE) --no-print-directory iso
 	$(if $(OVMF_VARS_COPY),cp /usr/share/OVMF/OVMF_VARS_4M.fd $(OVMF_VARS_COPY))
 	@echo "Booting $(ISO) with $(SMP) CPUs and $(MEM)$(if $(OVMF_VARS_COPY), under UEFI). Ctrl-A X quits QEMU, Ctrl-A C its monitor."
 	$(QEMU) $(QEMU_RUN_FLAGS)
 
-# QEMU waits for gdb on :1234; tools/gdbinit loads the kernel's symbols and connects.
-debug: deps ## boot halted with QEMU's gdb stub and attach gdb
+# Debugging as in xv6: `make debug` runs QEMU on this terminal (the serial console) halted,
+# waiting for gdb on GDB_PORT; `make gdb` in a second terminal attaches. Each program owns its
+# terminal, so Ctrl-C in gdb breaks into the kernel and Ctrl-C here reaches the shell. Quitting
+# gdb ends QEMU (tools/gdbinit); Ctrl-A X ends QEMU and gdb says the connection closed.
+# Inside tmux, `make debug` opens the gdb pane itself.
+GDB_PORT ?= 1234
+GDB_ARGS ?=
+debug: deps-debug ## boot halted, serial on this terminal, waiting for gdb (make gdb attaches)
 	@$(MAKE) --no-print-directory iso
-	$(QEMU) $(QEMU_RUN_FLAGS) -s -S &
-	gdb -q -x tools/gdbinit
+	@echo "QEMU waits for gdb on port $(GDB_PORT): run 'make gdb' in another terminal. Ctrl-A X quits."
+	@if [ -n "$$TMUX" ]; then tmux split-window -h "$(MAKE) gdb GDB_PORT=$(GDB_PORT)"; fi
+	$(QEMU) $(QEMU_RUN_FLAGS) -gdb tcp:127.0.0.1:$(GDB_PORT) -S
+
+gdb: deps-debug $(KERNEL_ELF) ## attach gdb to the kernel that make debug started
+	gdb -q -nx -ex 'file $(KERNEL_ELF)' -ex 'target remote 127.0.0.1:$(GDB_PORT)' \
+	    -x tools/gdbinit $(GDB_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # Host builds: the platform-free sources (library, memory management, ACPI parsing) compiled for
@@ -370,6 +415,10 @@ integration-test: $(ISO) $(CUTMEM_ISO) $(TEXT_ISO) $(DEBUG_FILL_ISO) ## boot the
 test-smp-255: $(ISO) ## boot 255 CPUs (long; not in make test)
 	$(PYTHON) test/integration/run.py --iso $(ISO) --tests-dir test/integration/long -k 255
 
+# The exercise knobs (docs/LEARNING.md) in a second build tree; not in `make test`.
+test-knobs: $(ISO) ## build and boot the exercise knobs of docs/LEARNING.md (~50 s; not in make test)
+	$(PYTHON) test/integration/run.py --iso $(ISO) --tests-dir test/integration/long -k knobs
+
 # The harness's own tests, against a fake kernel: a harness that passes everything proves nothing.
 integration-selftest: ## the integration harness's own tests against a fake kernel
 	$(PYTHON) test/integration/selftest.py
@@ -389,7 +438,8 @@ test: deps ## everything CI runs
 	@$(MAKE) --no-print-directory -j$(JOBS) integration-test
 
 clean: ## remove build/ and the staged ISO files
-	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/font-copyright.txt \
+	rm -rf $(BUILD) iso/boot/kernel.elf iso/boot/kernel.sym iso/boot/kernel.lines \
+	    iso/boot/font-copyright.txt \
 	    iso/boot/grub/grub.cfg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

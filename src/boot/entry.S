@@ -138,8 +138,13 @@ long_mode_low:
 
 .section .text
 long_mode_high:
+    /* The outermost frame: a zero RBP ends the frame-pointer chain the panic handler walks,
+     * and an undefined return address tells gdb's CFI unwinder that nothing called this, so
+     * `bt` stops here instead of walking into whatever lies above the boot stack. */
+    .cfi_startproc
+    .cfi_undefined %rip
     movabs $boot_stack_top, %rsp
-    xor %ebp, %ebp                  /* ends the frame-pointer chain for backtraces */
+    xor %ebp, %ebp
     /* EDI = magic, ESI = boot information (physical); zero-extended by the 32-bit moves. */
     mov %edi, %edi
     mov %esi, %esi
@@ -147,6 +152,7 @@ long_mode_high:
 5:  cli
     hlt
     jmp 5b
+    .cfi_endproc
 
 /* The boot stack, with an unmapped guard page below it once the kernel's own page tables are
  * in place: an overflow faults instead of silently overwriting whatever lies below. */

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/direct_map.hpp"
 #include "kernel/console.hpp"
+#include "kernel/line_table.hpp"
 #include "kernel/power.hpp"
 #include "kernel/symbols.hpp"
 #include "lib/string.hpp"
@@ -71,6 +72,9 @@ const Handoff& read_handoff(mm::PhysAddr info_physical) {
         if (module.cmdline != nullptr && lib::strings_equal(module.cmdline, "symbols")) {
             boot.symbols = &module;
         }
+        if (module.cmdline != nullptr && lib::strings_equal(module.cmdline, "lines")) {
+            boot.lines = &module;
+        }
         (void)boot.in_use.push_back(
             {module.range, module.cmdline != nullptr ? module.cmdline : "boot module"});
     }
@@ -85,4 +89,12 @@ void load_symbol_table(const Handoff& boot) {
     const mm::PhysRange range = boot.symbols->range;
     symbols::init(static_cast<const char*>(phys_to_virt(range.begin)), range.size());
     kprint("symbols: {} of symbol table loaded for backtraces\n", lib::Bytes{range.size()});
+    if (boot.lines == nullptr) {
+        kprint("symbols: no line table module; backtraces show no file:line\n");
+        return;
+    }
+    const mm::PhysRange lines = boot.lines->range;
+    line_table::init(static_cast<const char*>(phys_to_virt(lines.begin)), lines.size());
+    kprint("symbols: {} of line table loaded (file:line and inlined calls)\n",
+           lib::Bytes{lines.size()});
 }

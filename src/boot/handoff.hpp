@@ -19,6 +19,7 @@ struct Handoff {
     // The information itself and every module, each with the reason the memory log shows.
     lib::StaticVector<mm::ReservedRange, 1 + multiboot2::Info::kMaxModules> in_use;
     const multiboot2::BootModule* symbols = nullptr;  // the module named "symbols", if loaded
+    const multiboot2::BootModule* lines = nullptr;    // the module named "lines", if loaded
 
     std::span<const mm::MemoryMapEntry> memory_map() const {
         return {parsed.memory_map.data(), parsed.memory_map.size()};
@@ -30,4 +31,5 @@ struct Handoff {
 // first 4 GiB), reports every problem found, and stops the machine with a clear message when
 // no usable memory is described.
 const Handoff& read_handoff(mm::PhysAddr info_physical);
+// The "symbols" and "lines" modules, for backtraces with names and file:line.
 void load_symbol_table(const Handoff& handoff);

@@ -34,6 +34,10 @@ void init(std::span<const mm::PhysRange> usable, mm::PhysRange metadata) {
     if (!status) {
         PANIC("frame allocator refused its set-up (error {})", int(status.error()));
     }
+#if defined(MARKEROS_GLOBAL_LOCK) && MARKEROS_GLOBAL_LOCK
+    // `make GLOBAL_LOCK=1`: every allocation behind one lock from boot on, to compare.
+    frame_allocator.set_mode(mm::Mode::global_lock);
+#endif
 }
 
 FrameAllocator& allocator() {

@@ -7,12 +7,13 @@
 #include "arch/x86_64/layout.h"
 #include "kernel/console.hpp"
 #include "kernel/kernel_vm.hpp"
+#include "kernel/line_table.hpp"
 #include "kernel/paging.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/power.hpp"
 #include "kernel/symbols.hpp"
 
-extern "C" char __text_start[], __text_end[];
+extern "C" char __text_start[], __text_end[], boot_stack_guard[];
 
 namespace {
 
@@ -76,23 +77,55 @@ bool in_kernel_text(std::uint64_t address) {
            address < reinterpret_cast<std::uint64_t>(__text_end);
 }
 
+// "0x... name+0x12 at file:line", then one line per function inlined at that address.
 void print_location(std::uint64_t address) {
     symbols::Match match;
     if (symbols::lookup(address, match)) {
-        report("{:#x} {}+{:#x}\n", address, match.name, match.offset);
+        report("{:#x} {}+{:#x}", address, match.name, match.offset);
     } else {
-        report("{:#x} ??\n", address);
+        report("{:#x} ??", address);
+    }
+    lib::StringView entry, part;
+    if (!line_table::lookup(address, entry)) {
+        report("\n");
+        return;
+    }
+    line_table::next_part(entry, part);
+    report(" at {}\n", part);
+    // Innermost last in the table; a reader wants the code that ran first, as gdb shows it.
+    lib::StringView inlined[8];
+    std::size_t depth = 0;
+    while (depth < 8 && line_table::next_part(entry, part)) {
+        inlined[depth++] = part;
+    }
+    while (depth > 0) {
+        lib::StringView level = inlined[--depth];
+        std::size_t at = 0;
+        while (at < level.length && level.text[at] != '@') {
+            ++at;
+        }
+        std::size_t after = at < level.length ? at + 1 : at;
+        lib::StringView location{level.text + after, level.length - after};
+        if (at == 0) {
+            report("       inlined code at {}\n", location);  // the table has no name for it
+        } else {
+            report("       inlined: {} at {}\n", lib::StringView{level.text, at}, location);
+        }
     }
 }
 
 // Walks the frame-pointer chain (the kernel is built with -fno-omit-frame-pointer). Every frame
 // pointer is checked to be aligned and mapped before it is read: a corrupted chain must not fault
-// inside the panic handler.
+// inside the panic handler. Runs of one return address (a recursion) print once with a count.
 void print_backtrace(std::uint64_t rip, std::uint64_t rbp) {
+    constexpr int kMaxDepth = 256;
     report("backtrace:\n");
     report("  #0 ");
     print_location(rip);
-    for (int depth = 1; depth < 32; ++depth) {
+    std::uint64_t previous = 0;
+    int repeats = 0;
+    int depth = 1;
+    for (; depth < kMaxDepth; ++depth) {
         if (rbp == 0 || rbp % 8 != 0 || !paging::is_mapped(rbp) || !paging::is_mapped(rbp + 8)) {
             break;
         }
@@ -101,14 +134,36 @@ void print_backtrace(std::uint64_t rip, std::uint64_t rbp) {
         if (!in_kernel_text(return_address)) {
             break;
         }
+        rbp = frame[0];
+        if (return_address == previous) {
+            ++repeats;
+            continue;
+        }
+        if (repeats > 0) {
+            report("     ... the frame above {} more times\n", repeats);
+            repeats = 0;
+        }
+        previous = return_address;
         // The return address points after the call; one byte back names the calling line.
         report("  #{} ", depth);
         print_location(return_address - 1);
-        rbp = frame[0];
+    }
+    if (repeats > 0) {
+        report("     ... the frame above {} more times\n", repeats);
+    }
+    if (depth == kMaxDepth) {
+        report("  (stopped after {} frames)\n", kMaxDepth);
     }
     if (!symbols::available()) {
         report("  (no symbol table module loaded: addresses only)\n");
     }
+}
+
+// The boot stack's guard page is the one page left unmapped below it (see paging.cpp); a fault
+// there, or a stack pointer inside it, means the stack ran out.
+bool in_stack_guard(std::uint64_t address) {
+    auto guard = reinterpret_cast<std::uint64_t>(boot_stack_guard);
+    return address >= guard && address < guard + 4096;
 }
 
 void print_registers(const InterruptFrame& f) {
@@ -188,6 +243,11 @@ void set_panic_stop_hook(void (*stop_other_cpus)()) {
     if (frame.vector == 14 || frame.vector == 8) {
         // A double fault from a stack overflow leaves the first fault's address in CR2.
         describe_vmalloc_address(cpu::read_cr2());
+    }
+    if ((frame.vector == 8 || frame.vector == 14) &&
+        (in_stack_guard(cpu::read_cr2()) || in_stack_guard(frame.rsp))) {
+        report("  stack overflow: the stack ran into its guard page at {:#x} (RSP {:#x})\n",
+               reinterpret_cast<std::uint64_t>(boot_stack_guard), frame.rsp);
     }
     print_registers(frame);
     print_backtrace(frame.rip, frame.rbp);

@@ -13,14 +13,23 @@ namespace mm {
 // recalculation of one area reads 128 words; a 16 GiB machine has about 512 areas and a
 // 128 MiB one about 4. 32 MiB is a multiple of 2 MiB, so a 2 MiB-aligned run never crosses an
 // area boundary.
-inline constexpr std::uint32_t kFramesPerArea = 8192;
+// The exercises of docs/LEARNING.md rebuild the kernel with another size (make AREA_FRAMES=N).
+#ifndef MARKEROS_AREA_FRAMES
+#define MARKEROS_AREA_FRAMES 8192
+#endif
+inline constexpr std::uint32_t kFramesPerArea = MARKEROS_AREA_FRAMES;
 inline constexpr std::uint64_t kAreaBytes = std::uint64_t{kFramesPerArea} * kFrameSize;
-static_assert(kAreaBytes == (std::uint64_t{32} << 20));
+static_assert(kFramesPerArea >= kFramesPerHugeFrame && kFramesPerArea <= 32768,
+              "an area holds at least one 2 MiB block and fits the 16-bit marker fields");
 static_assert(kFramesPerArea % kFramesPerHugeFrame == 0);
 
 // A partly used area is taken over in preference to emptier ones only while it still has this
 // many frames free: a take-over must pay for itself by serving at least a 2 MiB block's worth.
-inline constexpr std::uint32_t kTakeOverFloorFrames = kFramesPerHugeFrame;
+// (make TAKE_OVER_FLOOR=N tries another value.)
+#ifndef MARKEROS_TAKE_OVER_FLOOR
+#define MARKEROS_TAKE_OVER_FLOOR kFramesPerHugeFrame
+#endif
+inline constexpr std::uint32_t kTakeOverFloorFrames = MARKEROS_TAKE_OVER_FLOOR;
 
 // The largest single request and the largest alignment, in frames: one whole area.
 inline constexpr std::size_t kMaxAllocationFrames = kFramesPerArea;

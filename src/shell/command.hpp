@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "shell/input/args.hpp"
 
@@ -17,9 +18,22 @@ struct Command {
     const char* summary;  // one line, shown by `help`
     const OptionSpec* options;
     std::size_t option_count;
-    // Arguments are already split and matched against `options`.
+    // Arguments are already split, matched against `options` and counted against `usage`.
     void (*run)(Args& args);
+    // Prints more lines for `help NAME` (e.g. the values a positional takes); nullptr if none.
+    void (*details)() = nullptr;
+    std::uint8_t flags = 0;  // kBootCpuOnly, kRawArguments
 };
+
+// The command drives every CPU from the boot CPU itself: `on` cannot move it elsewhere.
+inline constexpr std::uint8_t kBootCpuOnly = 1;
+// The command reads its words itself (a prefix such as `on`): no option matching, no count.
+inline constexpr std::uint8_t kRawArguments = 2;
+
+// "1 frame", "2 frames": the noun for a count.
+constexpr const char* frames_noun(std::uint64_t count) {
+    return count == 1 ? "frame" : "frames";
+}
 
 const Command* find_command(const char* name);
 const Command* const* commands_begin();

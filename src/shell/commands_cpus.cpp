@@ -26,9 +26,9 @@ void run_cpus(Args&) {
     const smp::SmpReport& report = smp::report();
     kprint("{} CPUs online ({} in the MADT, {} enabled, {} failed to start, {} over the limit)\n",
            smp::online_cpu_count(), report.listed, report.enabled, report.failed, report.ignored);
-    kprint("{:>4} {:>5} {:<7} {:>5} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>9}\n",
-           "cpu", "apic", "state", "area", "allocs", "frees", "remote", "claims", "shares",
-           "sweeps", "rescans", "recalc", "search", "spins");
+    // Two tables, so that each fits an 80-column terminal and the VGA screen.
+    kprint("{:>4} {:>5} {:<7} {:>6} {:>10} {:>10} {:>9}\n", "cpu", "apic", "state", "area",
+           "allocs", "frees", "remote");
     for (std::uint32_t i = 0; i < smp::online_cpu_count(); ++i) {
         smp::PerCpu& c = smp::cpu(i);
         mm::CpuStats s = kmem::allocator().cpu_stats(i);
@@ -38,16 +38,22 @@ void run_cpus(Args&) {
         } else {
             lib::format_to(area, sizeof(area), "{}{}", s.area, s.owns_area ? "" : "*");
         }
-        kprint(
-            "{:>4} {:>5} {:<7} {:>5} {:>9} {:>9} {:>8} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>9}\n",
-            i, c.apic_id, state_name(c.state.load(std::memory_order_acquire)), area, s.allocations,
-            s.frees, s.remote_frees, s.area_claims, s.shares, s.extent_sweeps, s.area_rescans,
-            s.recalculations, s.last_resort_searches, s.lock_spins);
+        kprint("{:>4} {:>5} {:<7} {:>6} {:>10} {:>10} {:>9}\n", i, c.apic_id,
+               state_name(c.state.load(std::memory_order_acquire)), area, s.allocations, s.frees,
+               s.remote_frees);
+    }
+    kprint("{:>4} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>10}\n", "cpu", "claims", "shares",
+           "sweeps", "rescans", "recalc", "search", "spins");
+    for (std::uint32_t i = 0; i < smp::online_cpu_count(); ++i) {
+        mm::CpuStats s = kmem::allocator().cpu_stats(i);
+        kprint("{:>4} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>10}\n", i, s.area_claims, s.shares,
+               s.extent_sweeps, s.area_rescans, s.recalculations, s.last_resort_searches,
+               s.lock_spins);
     }
     kprint(
-        "area: the CPU's allocation cursor (* = shared with its owner, not owned); sweeps: "
-        "moves to the next free run in its own area; rescans: of that area for its largest run; "
-        "recalc: whole-memory passes; search: last-resort first-fit "
+        "area: the CPU's allocation cursor (* = shared with its owner, not owned)\n"
+        "sweeps: moves to the next free run in its own area; rescans: of that area for\n"
+        "its largest run; recalc: whole-memory passes; search: last-resort first-fit\n"
         "searches; spins: waits on the allocator's locks\n");
 }
 

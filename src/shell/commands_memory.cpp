@@ -1,11 +1,15 @@
 // Commands about physical memory: mem, areas, alloc, free.
+#include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/direct_map.hpp"
+#include "arch/x86_64/tsc.hpp"
 #include "kernel/console.hpp"
 #include "kernel/kernel_memory.hpp"
 #include "kernel/memory_setup.hpp"
 #include "lib/units.hpp"
 #include "mm/memory_region_types.hpp"
+#include "shell/area_map.hpp"
 #include "shell/command.hpp"
+#include "shell/shell.hpp"
 
 namespace shell {
 namespace {
@@ -57,8 +61,12 @@ void verify_reserved() {
     mm::Totals before = allocator.totals();
     mm::PhysAddr head = 0;
     std::uint64_t allocated = 0, reserved_hits = 0, outside = 0;
+    bool interrupted = false;
+    std::uint64_t second = tsc::tsc_per_microsecond() * 1000000;
+    std::uint64_t started = cpu::read_tsc(), last_report = started;
+    kprint("verify: allocating all {} free frames (Ctrl-C stops)\n", before.free_frames);
     for (std::size_t size : {std::size_t{512}, std::size_t{1}}) {
-        for (;;) {
+        while (!interrupted) {
             auto result = allocator.allocate(size, size);
             if (!result) {
                 break;
@@ -69,6 +77,15 @@ void verify_reserved() {
             *static_cast<Record*>(phys_to_virt(range.begin)) = {head, size};
             head = range.begin;
             allocated += size;
+            if (allocated % 256 == 0 || size == 512) {
+                std::uint64_t now = cpu::read_tsc();
+                if (now - last_report >= second) {
+                    last_report = now;
+                    kprint("verify: {} s, {} of {} frames allocated\n", (now - started) / second,
+                           allocated, before.free_frames);
+                }
+                interrupted = shell::interrupted();
+            }
         }
     }
     std::uint64_t failed_frees = 0;
@@ -83,7 +100,9 @@ void verify_reserved() {
         "verify: {} frames allocated, {} in reserved memory, {} outside the map's available "
         "memory; all freed: {}\n",
         allocated, reserved_hits, outside, all_freed ? "yes" : "no");
-    if (allocated != before.free_frames) {
+    if (interrupted) {
+        kprint("verify: interrupted by Ctrl-C: only the frames above were checked\n");
+    } else if (allocated != before.free_frames) {
         kprint("verify: expected to allocate all {} free frames\n", before.free_frames);
     }
 }
@@ -120,53 +139,43 @@ void run_mem(Args& args) {
 
 const OptionSpec mem_options[] = {
     {"check", nullptr, "also recount the metadata and check the allocator's invariants"},
-    {"verify", nullptr,
-     "allocate every frame, check none is reserved memory, free them all (slow)"},
+    {"verify", nullptr, "allocate every frame, check none is reserved, free them all (slow)"},
 };
 REGISTER_COMMAND("mem", "", "memory totals, areas, fragmentation, recalculations, metadata",
                  mem_options, 2, run_mem);
 
-// One character per area for its fill level, and under it one for its owner.
 void run_areas(Args& args) {
-    auto& allocator = kmem::allocator();
-    std::uint64_t width = 64;
-    if (!args.number("width", width) || width < 8 || width > 200) {
-        kprint("areas: --width takes 8..200\n");
+    std::uint64_t width = 60;  // 60 areas and the address column fit 80 columns
+    if (!args.number_in("width", 8, 200, width)) {
+        kprint("areas: {}\n", args.error());
         return;
     }
-    static const char kFill[] = " .:-=+*#%@";  // 0 % .. 100 % used, in tenths
-    kprint(
-        "fill: ' ' empty . : - = + * # % @ full    owner: CPU index (0-9, a-z, A-Z), "
-        "'-' none, '?' above 61\n");
-    std::size_t count = allocator.area_count();
-    for (std::size_t row = 0; row < count; row += width) {
-        std::size_t end = row + width < count ? row + width : count;
-        char fill[201];
-        char owner[201];
-        for (std::size_t i = row; i < end; ++i) {
-            mm::AreaInfo info = allocator.area_info(i);
-            std::uint64_t used = info.frames - info.free;
-            std::size_t level = info.frames == 0 ? 0 : std::size_t(used * 9 / info.frames);
-            if (used > 0 && level == 0) {
-                level = 1;  // anything in use shows
+    if (!args.has("watch")) {
+        print_area_map(std::size_t(width));
+        return;
+    }
+    // Redrawn in place each second (cursor home, clear) until any key arrives.
+    std::uint64_t second = tsc::tsc_per_microsecond() * 1000000;
+    for (std::uint64_t frame = 0;; ++frame) {
+        kprint("\x1b[H\x1b[J");
+        print_area_map(std::size_t(width));
+        kprint("areas: redrawn every second ({}); press any key to stop\n", frame);
+        std::uint64_t next = cpu::read_tsc() + second;
+        while (cpu::read_tsc() < next) {
+            if (shell::key_pressed()) {
+                return;
             }
-            fill[i - row] = kFill[level];
-            std::uint32_t o = info.owner;
-            owner[i - row] = o == mm::kNoOwner ? '-'
-                             : o < 10          ? char('0' + o)
-                             : o < 36          ? char('a' + o - 10)
-                             : o < 62          ? char('A' + o - 36)
-                                               : '?';
+            cpu::pause();
         }
-        mm::PhysAddr base = allocator.area_info(row).base;
-        kprint("{:#014x} |{}|\n", base, lib::StringView{fill, end - row});
-        kprint("{:>14} |{}|\n", "owner", lib::StringView{owner, end - row});
     }
 }
 
-const OptionSpec areas_options[] = {{"width", "N", "areas per row (default 64)"}};
+const OptionSpec areas_options[] = {
+    {"width", "N", "areas per row, 8..200 (default 60)"},
+    {"watch", nullptr, "redraw the map every second until a key is pressed"},
+};
 REGISTER_COMMAND("areas", "", "a map of the allocator's areas: fill level and owning CPU",
-                 areas_options, 1, run_areas);
+                 areas_options, 2, run_areas);
 
 void run_alloc(Args& args) {
     std::uint64_t frames = 1, align = 1;
@@ -178,13 +187,23 @@ void run_alloc(Args& args) {
         kprint("alloc: {}\n", args.error());
         return;
     }
-    auto result = kmem::allocate_frames(frames, align);
-    if (!result) {
-        kprint("alloc: {} frames: {}\n", frames, kmem::to_string(result.error()));
+    // Checked here so the message names the option at fault, not the count.
+    if (frames == 0 || frames > mm::kMaxAllocationFrames) {
+        kprint("alloc: N takes 1..{} frames, not {}\n", mm::kMaxAllocationFrames, frames);
         return;
     }
-    kprint("allocated {} frames at {:#x} (free them with: free {:#x} {})\n", frames, result.value(),
-           result.value(), frames);
+    if (align == 0 || (align & (align - 1)) != 0 || align > mm::kMaxAlignmentFrames) {
+        kprint("alloc: --align takes a power of two up to {} frames, not {}\n",
+               mm::kMaxAlignmentFrames, align);
+        return;
+    }
+    auto result = kmem::allocate_frames(frames, align);
+    if (!result) {
+        kprint("alloc: {} {}: {}\n", frames, frames_noun(frames), kmem::to_string(result.error()));
+        return;
+    }
+    kprint("allocated {} {} at {:#x} (free with: free {:#x} {})\n", frames, frames_noun(frames),
+           result.value(), result.value(), frames);
 }
 
 const OptionSpec alloc_options[] = {{"align", "FRAMES", "alignment in frames (512 = 2 MiB)"}};
@@ -203,7 +222,7 @@ void run_free(Args& args) {
         kprint("free: refused: {}; nothing was changed\n", kmem::to_string(status.error()));
         return;
     }
-    kprint("freed {} frames at {:#x}\n", frames, address);
+    kprint("freed {} {} at {:#x}\n", frames, frames_noun(frames), address);
 }
 
 REGISTER_COMMAND("free", "ADDR [N]", "free N frames (default 1) at ADDR; bad frees are refused",

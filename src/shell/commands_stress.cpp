@@ -138,18 +138,21 @@ void run_stress(Args& args) {
         return;
     }
     stress::Options options;
-    std::uint64_t cpus = 0, max_frames = options.max_frames, remote = 0, seed = options.seed;
-    if (!usable(args.number("cpus", cpus), args, "") ||
-        !usable(args.number("seconds", options.seconds), args, "") ||
-        !usable(args.number("ops", options.ops), args, "") ||
-        !usable(args.number("max-frames", max_frames), args, "") ||
-        !usable(args.number("remote", remote), args, "") ||
+    std::uint32_t online = smp::online_cpu_count();
+    std::uint64_t cpus = online, max_frames = options.max_frames, remote = 0, seed = options.seed;
+    if (!usable(args.number_in("cpus", 1, online, cpus), args, "") ||
+        !usable(args.number_in("seconds", 1, 3600, options.seconds), args, "") ||
+        !usable(args.number_in("ops", 1, ~std::uint64_t{0}, options.ops), args, "") ||
+        !usable(args.number_in("max-frames", 1, 512, max_frames), args, "") ||
+        !usable(args.number_in("remote", 0, 100, remote), args, "") ||
         !usable(args.number("seed", seed), args, "")) {
         return;
     }
-    if (!usable(max_frames >= 1 && max_frames <= 512, args, "--max-frames takes 1..512") ||
-        !usable(remote <= 100, args, "--remote takes a percentage, 0..100") ||
-        !usable(options.seconds >= 1 && options.seconds <= 3600, args, "--seconds takes 1..3600")) {
+    // A fill runs until memory is gone: a time or an operation count would be ignored.
+    if (!usable(!(args.has("fill") && (args.has("ops") || args.has("seconds"))), args,
+                "--fill runs until memory is full; it takes no --ops or --seconds") ||
+        !usable(!(args.has("ops") && args.has("seconds")), args,
+                "--ops and --seconds both say when to stop; give one")) {
         return;
     }
     if (const char* pattern = args.value("pattern");
@@ -169,22 +172,24 @@ void run_stress(Args& args) {
     options.max_frames = std::uint32_t(max_frames);
     options.remote_percent = std::uint32_t(remote);
     options.fill = args.has("fill");
+    options.area_map = args.has("areas");
     options.seed = seed;
 
     static stress::Result result;  // 12 KiB: not on the stack
-    std::uint32_t online = smp::online_cpu_count();
-    kprint("stress: {} on {} CPUs, {}, requests of 1..{} frames, {}% remote frees{}\n",
-           stress::pattern_name(options.pattern),
-           options.cpus == 0 || options.cpus > online ? online : options.cpus,
-           options.fill ? "filling memory" : (options.ops ? "by operation count" : "timed"),
-           options.max_frames, options.remote_percent,
-           options.mode == mm::Mode::global_lock ? ", global-lock mode" : "");
+    kprint(
+        "stress: {} on {} CPUs, {}, requests of 1..{} frames, {}% remote frees{} (Ctrl-C stops)\n",
+        stress::pattern_name(options.pattern), options.cpus,
+        options.fill ? "filling memory" : (options.ops ? "by operation count" : "timed"),
+        options.max_frames, options.remote_percent,
+        options.mode == mm::Mode::global_lock ? ", global-lock mode" : "");
     {
         picture::LiveScope live_picture;  // the memory picture, live while the run lasts
         stress::run(options, result);
     }
     print_summary(result);
-    if (options.fill) {
+    if (result.interrupted) {
+        kprint("stress: interrupted by Ctrl-C: the figures are partial; every frame was freed\n");
+    } else if (options.fill) {
         kprint(
             "stress: filled {} frames before memory ran out; every later request failed "
             "cleanly: {}\n",
@@ -194,20 +199,22 @@ void run_stress(Args& args) {
 }
 
 const OptionSpec stress_options[] = {
-    {"cpus", "N", "run on the first N CPUs (default: all online)"},
-    {"seconds", "S", "run for S seconds (default 2)"},
+    {"cpus", "N", "run on the first N CPUs, 1..online (default: all)"},
+    {"seconds", "S", "run for S seconds, 1..3600 (default 2)"},
     {"ops", "N", "run N operations in all instead of a time"},
     {"max-frames", "K", "largest request, 1..512 frames (default 16)"},
     {"pattern", "P", "random (default), bulk (allocate much, free all) or repeat"},
-    {"remote", "P", "percentage of frees handed to another CPU to free"},
-    {"fill", nullptr, "allocate until memory is gone, check requests fail cleanly, free all"},
+    {"remote", "P", "percentage of frees handed to another CPU to free, 0..100"},
+    {"fill", nullptr, "fill memory, check that requests then fail cleanly, free all"},
     {"mode", "M", "per-cpu (default) or global-lock allocator"},
     {"seed", "N", "random seed (default 1)"},
     {"vm", nullptr, "vmalloc, touch, hand over, vfree and probe instead (--ops: per CPU, 300)"},
     {"heap", nullptr, "stress the object heap instead: random sizes, tagged objects"},
+    {"areas", nullptr, "draw the area map each second (watch areas change hands)"},
 };
 REGISTER_COMMAND("stress", "", "allocate and free on every CPU at once, checking every frame",
-                 stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress);
+                 stress_options, sizeof(stress_options) / sizeof(stress_options[0]), run_stress,
+                 nullptr, kBootCpuOnly);
 
 }  // namespace
 }  // namespace shell

@@ -14,15 +14,29 @@
 namespace shell {
 namespace {
 
+// "--name=VALUE" or "--name": the left column of an option's help line.
+std::size_t option_label(const OptionSpec& o, char* out, std::size_t size) {
+    return o.value_name != nullptr ? lib::format_to(out, size, "--{}={}", o.name, o.value_name)
+                                   : lib::format_to(out, size, "--{}", o.name);
+}
+
 void print_command_help(const Command& c) {
     kprint("{} {}\n  {}\n", c.name, c.usage, c.summary);
+    // One column for every option's label, as wide as the widest: the help texts line up.
+    std::size_t width = 0;
     for (std::size_t i = 0; i < c.option_count; ++i) {
-        const OptionSpec& o = c.options[i];
-        if (o.value_name != nullptr) {
-            kprint("  --{}={:<12} {}\n", o.name, o.value_name, o.help);
-        } else {
-            kprint("  --{:<13} {}\n", o.name, o.help);
-        }
+        char label[64];
+        std::size_t length = option_label(c.options[i], label, sizeof(label));
+        width = length > width ? length : width;
+    }
+    for (std::size_t i = 0; i < c.option_count; ++i) {
+        char label[64];
+        std::size_t length = option_label(c.options[i], label, sizeof(label));
+        lib::fill_memory(label + length, ' ', width - length);
+        kprint("  {}  {}\n", lib::StringView{label, width}, c.options[i].help);
+    }
+    if (c.details != nullptr) {
+        c.details();
     }
 }
 
@@ -74,13 +88,20 @@ REGISTER_COMMAND("poweroff", "", "switch the machine off (ends QEMU)", nullptr, 
 void run_reboot(Args&) {
     power::reboot();
 }
-REGISTER_COMMAND("reboot", "", "restart the machine", nullptr, 0, run_reboot);
+REGISTER_COMMAND("reboot", "", "reset the machine; under make run (-no-reboot) QEMU exits", nullptr,
+                 0, run_reboot);
+
+// Always inlined, so the page fault's report shows an inlined call in its first frame (the
+// backtrace test looks for it).
+[[gnu::always_inline]] inline void write_to(std::uintptr_t address, std::uint64_t value) {
+    *reinterpret_cast<volatile std::uint64_t*>(address) = value;
+}
 
 // Each fault is raised in a function of its own, so the backtrace test can look for its name.
 [[gnu::noinline]] void crash_page_fault() {
     std::uintptr_t address = 0x10;     // page 0 is never mapped
     asm volatile("" : "+r"(address));  // hide the constant so the compiler cannot object
-    *reinterpret_cast<volatile std::uint64_t*>(address) = 0xBAD;
+    write_to(address, 0xBAD);
 }
 
 // An explicit `div`: the compiler turns `1 / x` into a comparison that never faults.
@@ -187,45 +208,68 @@ void overflow_on_cpu_one(std::uint32_t cpu, void*) {
            reinterpret_cast<std::uint64_t>(object.value()));
 }
 
-void run_crash(Args& args) {
-    const char* kind = args.positional(0);
-    if (kind == nullptr) {
-        kprint(
-            "crash: which fault? page-fault, divide, invalid-opcode, assert, stack-overflow, "
-            "use-after-free, heap-overflow, vmalloc-guard, vfree-use, ap-stack-overflow\n");
+void crash_stack_overflow_report() {
+    kprint("crash: {}\n", crash_stack_overflow(0));
+}
+
+void crash_ap_stack_overflow() {
+    if (smp::online_cpu_count() < 2) {
+        kprint("crash: ap-stack-overflow needs a second CPU; nothing done\n");
         return;
     }
-    if (lib::strings_equal(kind, "page-fault")) {
-        crash_page_fault();
-    } else if (lib::strings_equal(kind, "divide")) {
-        crash_divide_error();
-    } else if (lib::strings_equal(kind, "invalid-opcode")) {
-        crash_invalid_opcode();
-    } else if (lib::strings_equal(kind, "assert")) {
-        crash_assert();
-    } else if (lib::strings_equal(kind, "use-after-free")) {
-        crash_use_after_free();
-    } else if (lib::strings_equal(kind, "heap-overflow")) {
-        crash_heap_overflow();
-    } else if (lib::strings_equal(kind, "stack-overflow")) {
-        kprint("crash: {}\n", crash_stack_overflow(0));
-    } else if (lib::strings_equal(kind, "vmalloc-guard")) {
-        crash_vmalloc_guard();
-    } else if (lib::strings_equal(kind, "vfree-use")) {
-        crash_vfree_use();
-    } else if (lib::strings_equal(kind, "ap-stack-overflow")) {
-        if (smp::online_cpu_count() < 2) {
-            kprint("crash: ap-stack-overflow needs a second CPU; nothing done\n");
+    smp::run_on_cpus(2, overflow_on_cpu_one, nullptr);
+}
+
+struct CrashKind {
+    const char* name;
+    void (*run)();
+};
+
+// The one list of kinds: `crash` dispatches on it and prints it when asked for another.
+const CrashKind kCrashKinds[] = {
+    {"page-fault", crash_page_fault},
+    {"divide", crash_divide_error},
+    {"invalid-opcode", crash_invalid_opcode},
+    {"assert", crash_assert},
+    {"stack-overflow", crash_stack_overflow_report},
+    {"use-after-free", crash_use_after_free},
+    {"heap-overflow", crash_heap_overflow},
+    {"vmalloc-guard", crash_vmalloc_guard},
+    {"vfree-use", crash_vfree_use},
+    {"ap-stack-overflow", crash_ap_stack_overflow},
+};
+
+void print_crash_kinds() {
+    kprint("kinds:");
+    for (const CrashKind& k : kCrashKinds) {
+        kprint(" {}", k.name);
+    }
+    kprint("\n");
+}
+
+void run_crash(Args& args) {
+    const char* kind = args.positional(0);
+    for (const CrashKind& k : kCrashKinds) {
+        if (kind != nullptr && lib::strings_equal(kind, k.name)) {
+            k.run();
             return;
         }
-        smp::run_on_cpus(2, overflow_on_cpu_one, nullptr);
+    }
+    if (kind == nullptr) {
+        kprint("crash: which fault?\n");
     } else {
         kprint("crash: unknown fault '{}'\n", kind);
     }
+    print_crash_kinds();
 }
 
-REGISTER_COMMAND("crash", "KIND", "fault on purpose to show a panic report (a debug path)", nullptr,
-                 0, run_crash);
+void print_crash_help() {
+    print_crash_kinds();
+    kprint("  use-after-free and heap-overflow need a kernel built with DEBUG_FILL=1\n");
+}
+
+REGISTER_COMMAND("crash", "[KIND]", "fault on purpose to show a panic report (a debug path)",
+                 nullptr, 0, run_crash, print_crash_help);
 
 }  // namespace
 }  // namespace shell

@@ -11,7 +11,9 @@
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/spinlock.hpp"
+#include "shell/area_map.hpp"
 #include "shell/picture.hpp"
+#include "shell/shell.hpp"
 #include "smp/idle.hpp"
 
 namespace stress {
@@ -67,6 +69,8 @@ struct Run {
     mm::PhysAddr workspace_frames[smp::kMaxCpus];
     std::atomic<std::uint32_t> barrier_arrived{0};
     std::atomic<std::uint32_t> barrier_generation{0};
+    // Set by CPU 0 when Ctrl-C arrives; every worker checks it where it checks the time.
+    std::atomic<bool> stop{false};
 };
 
 Run run_state;
@@ -170,13 +174,25 @@ class Worker {
             return false;
         }
         std::uint64_t now = cpu::read_tsc();
-        if (cpu_ == 0 && run.options.progress) {
+        if (cpu_ == 0) {
+            poll_console(now);
+        }
+        return stopping() || (run.ops_per_cpu == 0 && now >= run.deadline_tsc);
+    }
+
+    static bool stopping() { return run_state.stop.load(std::memory_order_relaxed); }
+
+    // CPU 0 alone reads the console: Ctrl-C there stops every CPU at its next check.
+    void poll_console(std::uint64_t now) {
+        if (run_state.options.progress) {
             report_progress(now);
         }
-        if (cpu_ == 0 && run.options.live_picture) {
+        if (run_state.options.live_picture) {
             picture::tick(now);  // CPU 0 pays for the live picture, a few redraws per second
         }
-        return run.ops_per_cpu == 0 && now >= run.deadline_tsc;
+        if (!stopping() && shell::interrupted()) {
+            run_state.stop.store(true, std::memory_order_relaxed);
+        }
     }
 
     void report_progress(std::uint64_t now) {
@@ -190,7 +206,10 @@ class Worker {
         for (std::uint32_t i = 0; i < run_state.cpus; ++i) {
             total += run_state.workspaces[i]->ops.load(std::memory_order_relaxed);
         }
-        kprint("stress: {} s, {} ops so far\n", second, total);
+        kprint("{}: {} s, {} ops so far\n", run_state.options.label, second, total);
+        if (run_state.options.area_map) {
+            shell::print_area_map(60);
+        }
     }
 
     void count_op() {
@@ -335,7 +354,12 @@ class Worker {
         std::uint32_t size = run_state.options.max_frames;
         Allocation a;
         for (;;) {
-            poll_picture();
+            if ((stats_.ops & 63) == 0 && cpu_ == 0) {
+                poll_console(cpu::read_tsc());
+            }
+            if (stopping()) {
+                break;
+            }
             if (allocate(size, a)) {
                 auto* link = reinterpret_cast<FillLink*>(tag_of(a.address, 0) + 1);
                 *link = {workspace_.fill_head, a.frames};
@@ -348,8 +372,11 @@ class Worker {
             }
             size /= 2;
         }
-        barrier();  // now memory is gone on every CPU
+        barrier();  // now memory is gone on every CPU, unless Ctrl-C came first
         for (std::uint32_t frames : {1u, run_state.options.max_frames, 512u}) {
+            if (stopping()) {
+                break;  // memory is not full: a request succeeding proves nothing
+            }
             auto result = kmem::allocate_frames(frames, frames == 512 ? 512 : 1);
             if (result) {
                 kprint("stress: CPU {}: a {}-frame request succeeded with memory full\n", cpu_,
@@ -413,6 +440,7 @@ void run(const Options& options, Result& result) {
     run.cpus = options.cpus == 0 || options.cpus > smp::online_cpu_count() ? smp::online_cpu_count()
                                                                            : options.cpus;
     result.cpus = run.cpus;
+    run.stop.store(false, std::memory_order_relaxed);
     for (std::uint32_t i = 0; i < run.cpus; ++i) {
         auto frames = kmem::allocate_frames(kWorkspaceFrames);
         if (!frames) {
@@ -438,6 +466,7 @@ void run(const Options& options, Result& result) {
     smp::run_on_cpus(run.cpus, work, nullptr);
 
     result.elapsed_ns = tsc::tsc_to_ns(cpu::read_tsc() - run.started_tsc);
+    result.interrupted = run.stop.load(std::memory_order_relaxed);
     std::uint64_t free_after = allocator.totals().free_frames;
     result.lost = free_before > free_after ? free_before - free_after : 0;
     mm::InvariantReport invariants = allocator.check_invariants();

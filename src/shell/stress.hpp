@@ -30,6 +30,8 @@ struct Options {
     // CPU 0 redraws the memory picture (when shown) while it runs; benchmarks turn this off so
     // that drawing is not timed with the allocator.
     bool live_picture = true;
+    const char* label = "stress";  // what the progress line starts with
+    bool area_map = false;         // and the area map under it (`stress --areas`)
     mm::Mode mode = mm::Mode::per_cpu;
     std::uint64_t seed = 1;
 };
@@ -53,10 +55,12 @@ struct Result {
     std::uint64_t errors = 0;
     std::uint64_t filled_frames = 0;  // with fill: frames allocated before memory ran out
     bool invariants_ok = true;
+    bool interrupted = false;  // Ctrl-C stopped the run early; the figures are partial
     CpuResult per_cpu[256];
 };
 
-// Runs to completion on the calling CPU (which must be CPU 0) and the others.
+// Runs on the calling CPU (which must be CPU 0) and the others until done or until Ctrl-C at
+// the console; either way every frame the run took is freed before it returns.
 void run(const Options& options, Result& result);
 
 const char* pattern_name(Pattern pattern);

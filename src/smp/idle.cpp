@@ -98,4 +98,22 @@ void run_on_cpus(std::uint32_t cpu_count, PerCpu::WorkFunction function, void* c
     }
 }
 
+void run_on_cpu(std::uint32_t index, PerCpu::WorkFunction function, void* context) {
+    ASSERT(cpu_index() == 0);
+    ASSERT(index < online_cpu_count());
+    if (index == 0) {
+        function(0, context);
+        return;
+    }
+    PerCpu& other = cpu(index);
+    other.work_function = function;
+    other.work_context = context;
+    std::uint64_t target = other.work_posted.load(std::memory_order_relaxed) + 1;
+    other.work_posted.store(target, std::memory_order_release);
+    lapic::send_ipi(other.apic_id, lapic::kWakeVector);
+    while (other.work_done.load(std::memory_order_acquire) != target) {
+        cpu::pause();
+    }
+}
+
 }  // namespace smp

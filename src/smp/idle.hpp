@@ -18,5 +18,7 @@ void init_work_dispatch();
 // Runs `function(cpu_index, context)` on CPUs 0..cpu_count-1 (the caller must be CPU 0) and
 // returns when every one has finished.
 void run_on_cpus(std::uint32_t cpu_count, PerCpu::WorkFunction function, void* context);
+// Runs `function` on the one online CPU `index` and waits for it; on CPU 0 it simply calls it.
+void run_on_cpu(std::uint32_t index, PerCpu::WorkFunction function, void* context);
 
 }  // namespace smp

@@ -89,3 +89,49 @@ TEST_CASE("line editor: binary garbage and over-long input never overflow") {
         CHECK((c >= 0x20 && c < 0x7F));
     }
 }
+
+TEST_CASE("line editor: Home, End and Delete as xterm, the Linux console and tmux send them") {
+    CapturingTerminal terminal;
+    shell::LineEditor editor(terminal);
+    // ESC [ 1 ~ (Home), ESC [ 3 ~ (Delete), ESC [ 4 ~ (End).
+    editor.start("> ");
+    CHECK(type(editor, "xmem\x1b[1~\x1b[3~\x1b[4~!\r") == "mem!");
+    // ESC O H / ESC O F (application keypad mode), ESC [ 7 ~ / 8 ~ (rxvt).
+    editor.start("> ");
+    CHECK(type(editor, "bc\x1bOHa\x1bOFd\x1b[7~>\x1b[8~<\r") == ">abcd<");
+    // Delete at the end of the line and unknown sequences change nothing; no letter leaks in.
+    editor.start("> ");
+    CHECK(type(editor, "ok\x1b[3~\x1b[5~\x1b[15~\x1b[1;5H\r") == "ok");
+}
+
+TEST_CASE("line editor: a line longer than the capacity is refused with a message") {
+    CapturingTerminal terminal;
+    shell::LineEditor editor(terminal);
+    editor.start("> ");
+    std::string too_long(shell::LineEditor::kCapacity + 5, 'a');
+    CHECK(type(editor, too_long + "\r") == "");
+    CHECK(terminal.output.find("line longer than 200 characters; nothing was run") !=
+          std::string::npos);
+    // The next line is unaffected, and exactly the capacity is still accepted.
+    editor.start("> ");
+    std::string exact(shell::LineEditor::kCapacity, 'b');
+    CHECK(type(editor, exact + "\r") == exact);
+}
+
+TEST_CASE("line editor: Tab completes the command name") {
+    CapturingTerminal terminal;
+    shell::LineEditor editor(terminal);
+    const char* names[] = {"mem", "help", "stress", "stop-not-a-command", "alloc", "areas"};
+    editor.set_completions(names, 6);
+    editor.start("> ");
+    CHECK(type(editor, "he\t\r") == "help ");  // one match: completed, with a space
+    editor.start("> ");
+    CHECK(type(editor, "st\t\r") == "st");  // "stress" and "stop-...": listed, nothing added
+    CHECK(terminal.output.find("stress  stop-not-a-command") != std::string::npos);
+    editor.start("> ");
+    CHECK(type(editor, "a\tl\t\r") == "alloc ");  // "a" lists; "al" completes
+    editor.start("> ");
+    CHECK(type(editor, "mem x\t\r") == "mem x");  // only the first word completes
+    editor.start("> ");
+    CHECK(type(editor, "zz\t\r") == "zz");
+}

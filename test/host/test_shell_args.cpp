@@ -73,3 +73,70 @@ TEST_CASE("shell args: empty and blank lines have no command") {
     CHECK(args.word_count() == 0);
     CHECK(args.command() == nullptr);
 }
+
+TEST_CASE("shell args: positionals are counted against the usage") {
+    shell::Args args;
+    REQUIRE(args.split("alloc 1 2"));
+    REQUIRE(args.parse(nullptr, 0));
+    CHECK_FALSE(args.check_positionals("[N]"));
+    CHECK(std::string(args.error()) == "unexpected '2' (usage: alloc [N])");
+
+    REQUIRE(args.split("mem extra"));
+    REQUIRE(args.parse(nullptr, 0));
+    CHECK_FALSE(args.check_positionals(""));
+    CHECK(std::string(args.error()) == "takes no arguments, got 'extra' (see: help mem)");
+
+    REQUIRE(args.split("free"));
+    REQUIRE(args.parse(nullptr, 0));
+    CHECK_FALSE(args.check_positionals("ADDR [N]"));
+    CHECK(std::string(args.error()) == "missing ADDR (usage: free ADDR [N])");
+
+    REQUIRE(args.split("free 0x1000 2"));
+    REQUIRE(args.parse(nullptr, 0));
+    CHECK(args.check_positionals("ADDR [N]"));
+    REQUIRE(args.split("free 0x1000"));
+    REQUIRE(args.parse(nullptr, 0));
+    CHECK(args.check_positionals("ADDR [N]"));
+}
+
+TEST_CASE("shell args: the unknown-option error names the command's help") {
+    shell::Args args;
+    REQUIRE(args.split("stress --bogus"));
+    CHECK_FALSE(args.parse(stress_like, 3));
+    CHECK(std::string(args.error()) == "unknown option '--bogus' (see: help stress)");
+}
+
+TEST_CASE("shell args: number_in refuses values outside the range and keeps the default") {
+    shell::Args args;
+    REQUIRE(args.split("stress --seconds 0"));
+    REQUIRE(args.parse(stress_like, 3));
+    std::uint64_t seconds = 2;
+    CHECK_FALSE(args.number_in("seconds", 1, 3600, seconds));
+    CHECK(seconds == 2);
+    CHECK(std::string(args.error()) == "option '--seconds' takes 1..3600, not 0");
+    REQUIRE(args.split("stress --seconds 5"));
+    REQUIRE(args.parse(stress_like, 3));
+    CHECK(args.number_in("seconds", 1, 3600, seconds));
+    CHECK(seconds == 5);
+    REQUIRE(args.split("stress"));
+    REQUIRE(args.parse(stress_like, 3));
+    CHECK(args.number_in("seconds", 1, 3600, seconds));  // absent: the default stays
+    CHECK(seconds == 5);
+}
+
+TEST_CASE("shell args: number_in leaves a default outside the range alone when absent") {
+    shell::Args args;
+    REQUIRE(args.split("stress"));
+    REQUIRE(args.parse(stress_like, 3));
+    std::uint64_t seconds = 0;  // "not given" for the caller
+    CHECK(args.number_in("seconds", 1, 3600, seconds));
+    CHECK(seconds == 0);
+}
+
+TEST_CASE("shell args: rest() gives the line as typed from a word on") {
+    shell::Args args;
+    REQUIRE(args.split("on  2   alloc 1 --align=4"));
+    CHECK(std::string(args.rest(2)) == "alloc 1 --align=4");
+    CHECK(std::string(args.rest(1)) == "2   alloc 1 --align=4");
+    CHECK(std::string(args.rest(9)).empty());
+}

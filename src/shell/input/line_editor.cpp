@@ -1,6 +1,7 @@
 #include "shell/input/line_editor.hpp"
 
 #include "lib/string.hpp"
+#include "shell/input/completion.hpp"
 
 namespace shell {
 
@@ -8,7 +9,7 @@ void LineEditor::start(const char* prompt) {
     prompt_ = prompt;
     length_ = cursor_ = 0;
     line_[0] = '\0';
-    escape_ = Escape::none;
+    overflowed_ = false;
     browsing_ = 0;
     lib::format(terminal_, "{}", prompt_);
 }
@@ -33,7 +34,11 @@ void LineEditor::redraw() {
 
 void LineEditor::insert(char c) {
     if (length_ == kCapacity) {
-        return;  // a full line takes no more; the user sees the characters not echoed
+        if (!overflowed_) {
+            terminal_.write("\a", 1);  // the bell, once: the line is full
+        }
+        overflowed_ = true;
+        return;
     }
     for (std::size_t i = length_; i > cursor_; --i) {
         line_[i] = line_[i - 1];
@@ -61,6 +66,57 @@ void LineEditor::erase_before_cursor() {
     } else {
         redraw();
     }
+}
+
+void LineEditor::erase_at_cursor() {
+    if (cursor_ == length_) {
+        return;
+    }
+    for (std::size_t i = cursor_; i < length_; ++i) {
+        line_[i] = line_[i + 1];
+    }
+    --length_;
+    redraw();
+}
+
+// Completes the first word when the cursor is at its end: one match is written out with a
+// space after it; several are extended as far as they agree, and listed when they agree no
+// further.
+void LineEditor::complete_word() {
+    for (std::size_t i = 0; i < cursor_; ++i) {
+        if (line_[i] == ' ') {
+            return;  // only command names are completed
+        }
+    }
+    if (cursor_ != length_ && line_[cursor_] != ' ') {
+        return;
+    }
+    Completion c = complete(line_, cursor_, completions_, completion_count_);
+    if (c.matches == 0) {
+        terminal_.write("\a", 1);
+        return;
+    }
+    const char* rest = c.first + cursor_;
+    for (std::size_t i = 0; i < c.common_extension; ++i) {
+        insert(rest[i]);
+    }
+    if (c.matches == 1) {
+        if (cursor_ == length_) {
+            insert(' ');
+        }
+        return;
+    }
+    if (c.common_extension > 0) {
+        return;
+    }
+    terminal_.write("\n", 1);
+    for (std::size_t i = 0; i < completion_count_; ++i) {
+        if (complete(line_, cursor_, &completions_[i], 1).matches == 1) {
+            lib::format(terminal_, "{}  ", completions_[i]);
+        }
+    }
+    terminal_.write("\n", 1);
+    redraw();
 }
 
 void LineEditor::remember() {
@@ -101,93 +157,78 @@ void LineEditor::recall(int direction) {
     redraw();
 }
 
+bool LineEditor::finish_line() {
+    terminal_.write("\n", 1);
+    if (overflowed_) {
+        // Running the first 200 characters of a longer line could do something not asked for.
+        lib::format(terminal_, "error: line longer than {} characters; nothing was run\n",
+                    kCapacity);
+        length_ = cursor_ = 0;
+        line_[0] = '\0';
+        return true;
+    }
+    remember();
+    return true;
+}
+
 bool LineEditor::feed(char byte) {
-    auto c = static_cast<unsigned char>(byte);
-    // A terminal may end a line with CR LF: the LF after a CR is the same line ending.
-    bool after_carriage_return = last_was_carriage_return_;
-    last_was_carriage_return_ = c == '\r';
-    if (c == '\n' && after_carriage_return) {
-        return false;
-    }
-    if (escape_ == Escape::escape) {
-        escape_ = c == '[' ? Escape::bracket : Escape::none;
-        return false;
-    }
-    if (escape_ == Escape::bracket) {
-        // Parameters (digits, ';') may come before the final letter; wait for the letter.
-        if ((c >= '0' && c <= '9') || c == ';') {
+    switch (keys_.feed(byte)) {
+        case Key::none:
+        case Key::ignored:
             return false;
-        }
-        escape_ = Escape::none;
-        switch (c) {
-            case 'A':
-                recall(-1);
-                break;
-            case 'B':
-                recall(+1);
-                break;
-            case 'C':
-                if (cursor_ < length_) {
-                    ++cursor_;
-                    move_cursor_right(1);
-                }
-                break;
-            case 'D':
-                if (cursor_ > 0) {
-                    --cursor_;
-                    move_cursor_left(1);
-                }
-                break;
-            case 'H':
-                move_cursor_left(cursor_);
-                cursor_ = 0;
-                break;
-            case 'F':
-                move_cursor_right(length_ - cursor_);
-                cursor_ = length_;
-                break;
-            default:
-                break;  // other sequences (function keys, ...) mean nothing here
-        }
-        return false;
-    }
-    switch (c) {
-        case '\r':
-        case '\n':
-            terminal_.write("\n", 1);
-            remember();
-            return true;
-        case 0x7F:  // DEL, what most terminals send for backspace
-        case '\b':
+        case Key::character:
+            insert(keys_.character());
+            return false;
+        case Key::enter:
+            return finish_line();
+        case Key::backspace:
             erase_before_cursor();
             return false;
-        case 0x1B:
-            escape_ = Escape::escape;
+        case Key::delete_at_cursor:
+            erase_at_cursor();
             return false;
-        case 0x01:  // Ctrl-A
+        case Key::left:
+            if (cursor_ > 0) {
+                --cursor_;
+                move_cursor_left(1);
+            }
+            return false;
+        case Key::right:
+            if (cursor_ < length_) {
+                ++cursor_;
+                move_cursor_right(1);
+            }
+            return false;
+        case Key::up:
+            recall(-1);
+            return false;
+        case Key::down:
+            recall(+1);
+            return false;
+        case Key::home:
             move_cursor_left(cursor_);
             cursor_ = 0;
             return false;
-        case 0x05:  // Ctrl-E
+        case Key::end:
             move_cursor_right(length_ - cursor_);
             cursor_ = length_;
             return false;
-        case 0x03:  // Ctrl-C: abandon the line
+        case Key::tab:
+            complete_word();
+            return false;
+        case Key::interrupt:  // Ctrl-C: abandon the line
             lib::format(terminal_, "^C\n");
             length_ = cursor_ = 0;
             line_[0] = '\0';
             return true;
-        case 0x15:  // Ctrl-U: clear the line
+        case Key::clear_line:
             length_ = cursor_ = 0;
             line_[0] = '\0';
+            overflowed_ = false;
             redraw();
             return false;
-        default:
-            if (c >= 0x20 && c < 0x7F) {
-                insert(char(c));
-            }
-            return false;  // other control bytes and non-ASCII bytes are ignored
     }
+    return false;
 }
 
 }  // namespace shell
