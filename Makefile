@@ -168,6 +168,9 @@ HOST_TEST_SRC := $(sort $(wildcard test/host/*.cpp) $(wildcard test/host/concurr
 TSAN_TEST_SRC := test/host/main.cpp $(sort $(wildcard test/host/concurrency/*.cpp))
 
 HOST_CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Isrc -MMD -MP -pthread
+# Both tiers of the allocator's assertions: MM_ASSERT is always on, MM_DEBUG_ASSERT (internal
+# invariants, some of them reading bitmaps) only here. The kernel and the benchmarks leave it off.
+HOST_CXXFLAGS += -DMM_DEBUG_CHECKS
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN_FLAGS := -fsanitize=thread
 
@@ -202,6 +205,8 @@ FUZZ_SECONDS ?= 15
 FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.cpp))
 FUZZ_BIN := $(FUZZ_SRC:test/fuzz/%.cpp=$(BUILD)/fuzz/%)
 FUZZ_FLAGS := -std=c++20 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# Fuzzed code runs with both tiers of the allocator's assertions, as the host suites do.
+FUZZ_FLAGS += -DMM_DEBUG_CHECKS
 
 $(BUILD)/fuzz/%: test/fuzz/%.cpp $(HOST_SRC) Makefile
 	@mkdir -p $(dir $@)

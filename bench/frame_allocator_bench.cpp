@@ -228,8 +228,8 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(count, arguments.data())) {
         return 1;
     }
-    benchmark::AddCustomContext(
-        "managed_memory_mib", std::to_string(plan.total_frames * mm::kFrameSize / bench::lib::MiB));
+    benchmark::AddCustomContext("managed_memory_mib",
+                                std::to_string(plan.total_frames * mm::kFrameSize / lib::MiB));
     benchmark::AddCustomContext("regions", bench::describe_regions(bench::bench_memory()));
     benchmark::AddCustomContext("host_threads",
                                 std::to_string(std::thread::hardware_concurrency()) +

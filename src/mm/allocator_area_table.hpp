@@ -131,10 +131,9 @@ class AreaTable {
             Area* area = new (&areas[index++]) Area();
             area->base_frame = base_frame;
             area->frames = static_cast<std::uint32_t>(frames);
-            area->state.store(AreaState{0, static_cast<std::uint16_t>(frames),
-                                        static_cast<std::uint16_t>(frames), 0}
-                                  .pack(),
+            area->state.store(AreaState{0, static_cast<std::uint16_t>(frames), 0}.pack(),
                               std::memory_order_relaxed);
+            area->free_count.store(static_cast<std::uint32_t>(frames), std::memory_order_relaxed);
             area->free_bits = lay_out_bitmap(next_bitmap, frames, true);
             if (with_poison) {
                 area->poisoned_bits = lay_out_bitmap(next_bitmap, frames, false);

@@ -69,7 +69,8 @@ struct AreaInfo {
     std::uint32_t marker = 0;  // [marker, limit) is the extent believed free.
     std::uint32_t limit = 0;
     std::uint32_t owner = kNoOwner;
-    std::uint64_t recalculations = 0;  // Times a recalculation moved this area's extent.
+    std::uint64_t recalculations = 0;  // Times a rescan moved this area's extent.
+    std::uint64_t version = 0;         // Updates published to the extent (wraps at 2^36).
 };
 
 // Written only by the CPU it describes; anyone may read it (relaxed atomics underneath).

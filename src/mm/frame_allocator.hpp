@@ -96,8 +96,12 @@ class FrameAllocator {
 
     // One area's rescan for its largest free run now, as allocation runs one when a CPU's sweep
     // reaches the end of its area: for measuring its cost. Returns whether the extent was set
-    // (false if it already held every free frame of the area, or the area kept changing).
-    bool rescan_area(std::size_t index) { return recalculate_area(areas_[index]); }
+    // (false if it already held every free frame of the area, the area kept changing, or there
+    // is no area `index`).
+    bool rescan_area(std::size_t index) {
+        return index < areas_.count() &&
+               mm::rescan_area<P>(areas_[static_cast<std::uint32_t>(index)]);
+    }
 
     // Scans every bitmap: O(memory).
     Fragmentation fragmentation() const;
@@ -134,7 +138,7 @@ class FrameAllocator {
         std::uint32_t area = CpuCursor::get(cursor.area);
         if (area < areas_.count()) {
             Area& current = areas_[area];
-            AreaClaim claim = claim_at_marker(current, count, alignment);
+            AreaClaim claim = claim_at_marker<P>(current, count, alignment);
             if (claim.result == ClaimResult::claimed) {
                 return finish_allocation({area, claim.offset}, count, cpu, stats);
             }
@@ -143,11 +147,11 @@ class FrameAllocator {
             // from the extent for the next free run that fits; at the end of the area, a
             // rescan for its real largest free extent. Frames freed behind the marker, by this
             // CPU or by remote frees, are found again without the lock or the other areas.
-            if (current.load_state().free_frames() >= count) {
-                bool swept = sweep_area(current, count, alignment);
-                if (swept || recalculate_area(current)) {
+            if (current.free_frames() >= count) {
+                bool swept = sweep_area<P>(current, count, alignment);
+                if (swept || mm::rescan_area<P>(current)) {
                     CpuCursor::add(swept ? stats.extent_sweeps : stats.area_rescans);
-                    claim = claim_at_marker(current, count, alignment);
+                    claim = claim_at_marker<P>(current, count, alignment);
                     if (claim.result == ClaimResult::claimed) {
                         return finish_allocation({area, claim.offset}, count, cpu, stats);
                     }

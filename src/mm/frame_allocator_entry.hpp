@@ -69,11 +69,15 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
     if (!range_allocated(area, offset, count)) {
         return reject(FreeError::not_allocated);  // A double free: nothing has changed.
     }
+    stop_point<P>(StopPoint::free_prechecked);
     if constexpr (kDebugFill) {
         fill_freed_frames<P>(area, offset, count);
     }
-    std::uint32_t freed = release_range(area, offset, count);
-    publish_free(area, offset, count, freed);
+    std::uint32_t freed = release_range<P>(area, offset, count);
+    stop_point<P>(StopPoint::free_released);
+    if (freed == count) {
+        publish_free(area, offset, count);
+    }
     CpuCursor::add(stats.frames_freed, freed);
     if (per_cpu && freed > 0 && area.owner.load(std::memory_order_relaxed) != cpu) {
         CpuCursor::add(stats.remote_frees);

@@ -41,7 +41,7 @@ FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(CpuCursor& cursor, CpuC
         if (area == kNoArea) {
             return {};
         }
-        AreaClaim claim = claim_at_marker(areas_[area], frames, alignment);
+        AreaClaim claim = claim_at_marker<P>(areas_[area], frames, alignment);
         if (claim.result == ClaimResult::claimed) {
             return {area, claim.offset};
         }
@@ -68,6 +68,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
                 break;
             }
             std::uint32_t expected = kNoOwner;
+            stop_point<P>(StopPoint::owner_cas);
             if (areas_[candidate].owner.compare_exchange_strong(
                     expected, cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
                 move_cursor(cursor, candidate, true);
@@ -116,7 +117,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(
         if (!extent_fits(area, state, frames, alignment)) {
             continue;
         }
-        std::uint32_t free = state.free_frames();
+        std::uint32_t free = area.free_frames();
         if (most_free == kNoArea || free > most_free_frames) {
             most_free = index;
             most_free_frames = free;
@@ -152,7 +153,7 @@ bool FrameAllocator<P, kDebugFill, kMaxCpus>::recalculate_unless_done(std::uint6
         return false;
     }
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
-        recalculate_area(areas_[index]);
+        mm::rescan_area<P>(areas_[index]);
     }
     recalculation_generation_.fetch_add(1, std::memory_order_release);
     CpuCursor::add(stats.recalculations);
@@ -167,12 +168,10 @@ FrameAllocator<P, kDebugFill, kMaxCpus>::last_resort(CpuCursor& stats, std::uint
     SpinCountingGuard<P> guard(recalculation_lock_, spins);
     CpuCursor::add(stats.lock_spins, spins);
     CpuCursor::add(stats.last_resort_searches);
+    // Every area is searched, whatever its free count says: the last resort is what makes
+    // "nobody fails while memory that would serve them is free" true, so it trusts no hint.
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
-        Area& area = areas_[index];
-        if (area.load_state().free_frames() < frames) {
-            continue;
-        }
-        AreaClaim claim = claim_first_fit(area, frames, alignment);
+        AreaClaim claim = claim_first_fit<P>(areas_[index], frames, alignment);
         if (claim.result == ClaimResult::claimed) {
             return {index, claim.offset};
         }
