@@ -81,7 +81,8 @@ KERNEL_SYM := $(BUILD)/kernel.sym
 ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug test clean deps format format-check host-test host-test-tsan \
-        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel
+        fuzz integration-test integration-selftest test-smp-255 bench bench-smoke bench-kernel \
+        soak
 
 all: kernel
 kernel: $(KERNEL_ELF)
@@ -198,6 +199,13 @@ host-test: $(BUILD)/host-tests
 
 host-test-tsan: $(BUILD)/host-tests-tsan
 	TSAN_OPTIONS=halt_on_error=1 tools/run-doctest.sh $<
+
+# The allocator's schedule explorer for a long time: SOAK_SCHEDULES seeded interleavings per
+# program family (host-test runs 1500 each). Not part of `make test`. A failure prints the seed;
+# `SCHEDULE_SEED=S build/host-tests -tc='schedule explorer*'` replays it.
+SOAK_SCHEDULES ?= 1000000
+soak: $(BUILD)/host-tests
+	SCHEDULES=$(SOAK_SCHEDULES) $< -tc='schedule explorer*'
 
 # libFuzzer targets, one per test/fuzz/fuzz_*.cpp. `make test` runs each briefly; `make fuzz
 # FUZZ_SECONDS=600` runs them longer.
