@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "mm/allocator_platform.hpp"
 #include "mm/allocator_types.hpp"
 #include "mm/bitmap_atomic.hpp"
 
@@ -114,6 +115,15 @@ struct alignas(64) Area {
 static_assert(sizeof(Area) == 64 && alignof(Area) == 64);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+// Publishes `desired` if the state is still `expected` (Area::update_state). Every state ever
+// published has marker <= limit <= frames: a broken one would send a claim past the bitmap.
+template <AllocatorPlatform P>
+[[gnu::always_inline]] inline bool publish_state(Area& area, AreaState& expected,
+                                                 AreaState desired) {
+    MM_DEBUG_ASSERT(P, desired.marker <= desired.limit && desired.limit <= area.frames);
+    return area.update_state(expected, desired);
+}
 
 // The first offset >= `from` whose physical frame number is a multiple of `alignment` (a power
 // of two). 64-bit, so a result past the area is visible as such rather than truncated.

@@ -46,6 +46,7 @@ template <AllocatorPlatform P>
             return {ClaimResult::no_room, 0};
         }
         MM_ASSERT(P, seen.limit <= area.frames);  // Else the claim would write past the bitmap.
+        MM_DEBUG_ASSERT(P, (area.base_frame + start) % alignment == 0);
         bitmap::ClaimedBits bits = bitmap::claim(area.free_bits, start, frames);
         if (!bits.complete) {
             area.count_taken(static_cast<std::uint32_t>(bits.freed_by_others));
@@ -57,7 +58,7 @@ template <AllocatorPlatform P>
         for (;;) {
             AreaState desired = seen.next();
             desired.marker = end;
-            if (area.update_state(seen, desired)) {
+            if (publish_state<P>(area, seen, desired)) {
                 area.count_taken(frames);
                 return {ClaimResult::claimed, static_cast<std::uint32_t>(start)};
             }
@@ -76,7 +77,8 @@ template <AllocatorPlatform P>
 // scan that read the bits before this claim cannot publish them as free. If the frames overlap
 // the extent, the extent shrinks to the larger piece left beside them, so that [marker, limit)
 // again holds free frames only.
-inline void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_t frames) {
+template <AllocatorPlatform P>
+void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_t frames) {
     std::uint32_t end = start + frames;
     AreaState seen = area.load_state();
     for (;;) {
@@ -92,7 +94,7 @@ inline void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_
                 desired.limit = desired.marker;
             }
         }
-        if (area.update_state(seen, desired)) {
+        if (publish_state<P>(area, seen, desired)) {
             area.count_taken(frames);
             return;
         }
@@ -112,11 +114,12 @@ AreaClaim claim_first_fit(Area& area, std::uint32_t frames, std::uint64_t alignm
             return {ClaimResult::no_room, 0};
         }
         MM_ASSERT(P, start + frames <= area.frames);
+        MM_DEBUG_ASSERT(P, (area.base_frame + start) % alignment == 0);
         stop_point<P>(StopPoint::last_resort_found);
         bitmap::ClaimedBits bits = bitmap::claim(area.free_bits, start, frames);
         if (bits.complete) {
             stop_point<P>(StopPoint::claimed_not_published);
-            publish_claim_anywhere(area, static_cast<std::uint32_t>(start), frames);
+            publish_claim_anywhere<P>(area, static_cast<std::uint32_t>(start), frames);
             return {ClaimResult::claimed, static_cast<std::uint32_t>(start)};
         }
         area.count_taken(static_cast<std::uint32_t>(bits.freed_by_others));

@@ -46,6 +46,7 @@ template <AllocatorPlatform P>
 // claim may have taken them since they were freed. That claim publishes its own update; if it
 // did so before our read, our acquire read makes its claimed bits visible here, and if it does
 // so later, our CAS fails or it sees (and shrinks) the extent we published.
+template <AllocatorPlatform P>
 [[gnu::always_inline]] inline void publish_free(Area& area, std::uint32_t offset,
                                                 std::uint32_t frames) {
     std::uint32_t end = offset + frames;
@@ -63,7 +64,7 @@ template <AllocatorPlatform P>
         } else {
             desired.limit = static_cast<std::uint16_t>(end);
         }
-        if (area.update_state(seen, desired)) {
+        if (publish_state<P>(area, seen, desired)) {
             return;
         }
     }

@@ -43,7 +43,7 @@ bool rescan_area(Area& area) {
         AreaState desired = seen.next();
         desired.marker = static_cast<std::uint16_t>(run.start);
         desired.limit = static_cast<std::uint16_t>(run.start + run.length);
-        if (area.update_state(seen, desired)) {
+        if (publish_state<P>(area, seen, desired)) {
             area.recalculations.fetch_add(1, std::memory_order_relaxed);
             return true;
         }
@@ -72,7 +72,7 @@ bool sweep_area(Area& area, std::uint32_t frames, std::uint64_t alignment) {
     desired.limit = static_cast<std::uint16_t>(bitmap::find_next_clear(start, area.frames, load));
     MM_ASSERT(P, desired.limit <= area.frames);
     stop_point<P>(StopPoint::scan_done_not_published);
-    return area.update_state(seen, desired);
+    return publish_state<P>(area, seen, desired);
 }
 
 // Free frames of this area that lie in entirely free, 2 MiB-aligned blocks of 512 frames.

@@ -59,7 +59,10 @@ class FrameAllocator {
         }
         shared_cursor_.reset();
         recalculation_generation_.store(0, std::memory_order_relaxed);
-        return areas_.init(regions, buffer, bytes, kDebugFill);
+        lib::Status<InitError> status = areas_.init(regions, buffer, bytes, kDebugFill);
+        // O(memory): every bitmap recounted against its area.
+        MM_DEBUG_ASSERT(P, !status.ok() || check_invariants().ok);
+        return status;
     }
 
     // `frames` contiguous frames whose physical address is a multiple of align_frames frames.

@@ -61,6 +61,7 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
         CpuCursor::set(cursor.last_freed_area, index);
     }
     Area& area = areas_[index];
+    MM_DEBUG_ASSERT(P, first_frame - area.base_frame < area.frames);  // What find() promises.
     auto offset = static_cast<std::uint32_t>(first_frame - area.base_frame);
     auto count = static_cast<std::uint32_t>(frames);
     if (offset + count > area.frames) {
@@ -76,7 +77,7 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(
     std::uint32_t freed = release_range<P>(area, offset, count);
     stop_point<P>(StopPoint::free_released);
     if (freed == count) {
-        publish_free(area, offset, count);
+        publish_free<P>(area, offset, count);
     }
     CpuCursor::add(stats.frames_freed, freed);
     if (per_cpu && freed > 0 && area.owner.load(std::memory_order_relaxed) != cpu) {
@@ -94,6 +95,7 @@ void FrameAllocator<P, kDebugFill, kMaxCpus>::set_mode(Mode mode) {
     // Ownership only exists in per-CPU mode; global-lock mode starts from a clean slate.
     for (CpuCursor& cursor : cursors_) {
         if (CpuCursor::get(cursor.owns_area) != 0) {
+            MM_ASSERT(P, CpuCursor::get(cursor.area) < areas_.count());
             areas_[CpuCursor::get(cursor.area)].owner.store(kNoOwner, std::memory_order_relaxed);
         }
         CpuCursor::set(cursor.area, kNoArea);

@@ -136,7 +136,9 @@ template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 void FrameAllocator<P, kDebugFill, kMaxCpus>::move_cursor(CpuCursor& cursor, std::uint32_t to,
                                                           bool owns) {
     std::uint32_t from = CpuCursor::get(cursor.area);
+    MM_ASSERT(P, to < areas_.count());  // The cursor's area is indexed without a check after.
     if (CpuCursor::get(cursor.owns_area) != 0 && from != to) {
+        MM_ASSERT(P, from < areas_.count());
         areas_[from].owner.store(kNoOwner, std::memory_order_release);
     }
     CpuCursor::set(cursor.area, to);
