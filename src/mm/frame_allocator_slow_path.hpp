@@ -10,34 +10,32 @@ namespace mm {
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
-FrameAllocator<P, kDebugFill, kMaxCpus>::allocate_slow(CpuCursor& cursor, CpuCursor& stats,
-                                                       unsigned cpu, std::uint32_t frames,
-                                                       std::uint64_t alignment, bool per_cpu) {
+FrameAllocator<P, kDebugFill, kMaxCpus>::allocate_slow(Caller& caller, std::uint32_t frames,
+                                                       std::uint64_t alignment) {
     for (unsigned pass = 0; pass < kRecalculationPasses; ++pass) {
         std::uint64_t generation = recalculation_generation_.load(std::memory_order_acquire);
-        Placement placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+        Placement placement = claim_elsewhere(caller, frames, alignment);
         if (placement.area != kNoArea) {
             return placement;
         }
-        if (!recalculate_unless_done(generation, stats)) {
+        if (!recalculate_unless_done(generation, caller.stats)) {
             continue;  // Someone else recalculated meanwhile: their result may fit us.
         }
-        placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+        placement = claim_elsewhere(caller, frames, alignment);
         if (placement.area != kNoArea) {
             return placement;
         }
         break;
     }
-    return last_resort(stats, frames, alignment);
+    return last_resort(caller.stats, frames, alignment);
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
-FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(CpuCursor& cursor, CpuCursor& stats,
-                                                         unsigned cpu, std::uint32_t frames,
-                                                         std::uint64_t alignment, bool per_cpu) {
+FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(Caller& caller, std::uint32_t frames,
+                                                         std::uint64_t alignment) {
     for (unsigned round = 0; round < kSelectionRounds; ++round) {
-        std::uint32_t area = select_area(cursor, stats, cpu, frames, alignment, per_cpu);
+        std::uint32_t area = select_area(caller, frames, alignment);
         if (area == kNoArea) {
             return {};
         }
@@ -50,17 +48,15 @@ FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(CpuCursor& cursor, CpuC
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
-std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cursor,
-                                                                   CpuCursor& stats, unsigned cpu,
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& caller,
                                                                    std::uint32_t frames,
-                                                                   std::uint64_t alignment,
-                                                                   bool per_cpu) {
+                                                                   std::uint64_t alignment) {
     // Ties go to the area nearest after the current one (from the first area for a cursor that
     // has none), so CPUs leaving neighbouring areas at once do not all race for the same one.
-    std::uint32_t current = CpuCursor::get(cursor.area);
+    std::uint32_t current = CpuCursor::get(caller.cursor.area);
     std::uint32_t after =
         current < areas_.count() && current + 1 < areas_.count() ? current + 1 : 0;
-    if (per_cpu) {
+    if (caller.per_cpu) {
         for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
             std::uint32_t candidate =
                 best_fitting_area(frames, alignment, AreaChoice::take_over, after);
@@ -70,19 +66,19 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
             std::uint32_t expected = kNoOwner;
             stop_point<P>(StopPoint::owner_cas);
             if (areas_[candidate].owner.compare_exchange_strong(
-                    expected, cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
-                move_cursor(cursor, candidate, true);
-                CpuCursor::add(stats.area_claims);
+                    expected, caller.cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                move_cursor(caller.cursor, candidate, true);
+                CpuCursor::add(caller.stats.area_claims);
                 return candidate;
             }
         }
     }
-    std::uint32_t candidate =
-        best_fitting_area(frames, alignment, per_cpu ? AreaChoice::share : AreaChoice::next, after);
+    std::uint32_t candidate = best_fitting_area(
+        frames, alignment, caller.per_cpu ? AreaChoice::share : AreaChoice::next, after);
     if (candidate != kNoArea && candidate != current) {
-        move_cursor(cursor, candidate, false);
-        if (per_cpu) {
-            CpuCursor::add(stats.shares);
+        move_cursor(caller.cursor, candidate, false);
+        if (caller.per_cpu) {
+            CpuCursor::add(caller.stats.shares);
         }
     }
     return candidate;
