@@ -232,14 +232,14 @@ class FrameAllocator {
 
     // How select_area ranks the areas whose extent fits a request.
     enum class AreaChoice : std::uint8_t {
-        take_over,  // Unowned areas only; partly used ones first (see best_fitting_area).
+        take_over,  // Unowned areas only; partly used ones first (see ranked_first_area).
         next,       // Any area, partly used ones first: the one cursor of global-lock mode.
         share,      // Any area, the most free first: spreads CPUs that cannot own one.
     };
 
     // The area the choice ranks first among those whose extent fits, or kNoArea. Areas are
     // looked at from index `first` on, wrapping round, and ties go to the first one seen.
-    std::uint32_t best_fitting_area(std::uint32_t frames, std::uint64_t alignment,
+    std::uint32_t ranked_first_area(std::uint32_t frames, std::uint64_t alignment,
                                     AreaChoice choice, std::uint32_t first) const;
 
     // Releasing the old area is a release store: no CPU but its owner ever writes kNoOwner.

@@ -59,7 +59,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& calle
     if (caller.per_cpu) {
         for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
             std::uint32_t candidate =
-                best_fitting_area(frames, alignment, AreaChoice::take_over, after);
+                ranked_first_area(frames, alignment, AreaChoice::take_over, after);
             if (candidate == kNoArea) {
                 break;
             }
@@ -73,7 +73,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& calle
             }
         }
     }
-    std::uint32_t candidate = best_fitting_area(
+    std::uint32_t candidate = ranked_first_area(
         frames, alignment, caller.per_cpu ? AreaChoice::share : AreaChoice::next, after);
     if (candidate != kNoArea && candidate != current) {
         move_cursor(caller.cursor, candidate, false);
@@ -93,7 +93,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& calle
 // such an area, the one with the most free frames. Sharing ranks by most free frames only, so
 // that CPUs that cannot own an area spread over the owned ones.
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
-std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
     std::uint32_t frames, std::uint64_t alignment, AreaChoice choice, std::uint32_t first) const {
     std::uint32_t most_free = kNoArea;
     std::uint32_t most_free_frames = 0;
