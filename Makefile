@@ -116,7 +116,7 @@ ISO := $(BUILD)/kernel.iso
 
 .PHONY: all kernel iso run debug gdb test clean deps deps-run deps-debug format format-check \
         host-test host-test-tsan fuzz integration-test integration-selftest test-smp-255 test-knobs \
-        bench bench-smoke bench-kernel help layers compile_commands.json
+        bench bench-smoke bench-kernel help layers compile_commands.json soak
 
 all: kernel ## build the kernel ELF (same as `make kernel`)
 kernel: $(KERNEL_ELF) ## build build/kernel.elf
@@ -256,6 +256,9 @@ HOST_CXXFLAGS += -Isrc
 HOST_CXXFLAGS += -MMD -MP
 # The concurrency suites run real threads.
 HOST_CXXFLAGS += -pthread
+# Both tiers of the allocator's assertions: MM_ASSERT is always on, MM_DEBUG_ASSERT (internal
+# invariants, some of them reading bitmaps) only here. The kernel and the benchmarks leave it off.
+HOST_CXXFLAGS += -DMM_DEBUG_CHECKS
 
 # Out-of-bounds and use-after-free (ASan) and undefined behaviour (UBSan) stop the run at the
 # first report (no recovery), with frame pointers for readable stacks.
@@ -288,6 +291,13 @@ host-test: $(BUILD)/host-tests ## host doctest suites with ASan and UBSan
 host-test-tsan: $(BUILD)/host-tests-tsan ## the concurrency suites with ThreadSanitizer
 	TSAN_OPTIONS=halt_on_error=1 tools/run-doctest.sh $<
 
+# The allocator's schedule explorer for a long time: SOAK_SCHEDULES seeded interleavings per
+# program family (host-test runs 1500 each). Not part of `make test`. A failure prints the seed;
+# `SCHEDULE_SEED=S build/host-tests -tc='schedule explorer*'` replays it.
+SOAK_SCHEDULES ?= 1000000
+soak: $(BUILD)/host-tests
+	SCHEDULES=$(SOAK_SCHEDULES) $< -tc='schedule explorer*'
+
 # libFuzzer targets, one per test/fuzz/fuzz_*.cpp. `make test` runs each briefly; `make fuzz
 # FUZZ_SECONDS=600` runs them longer.
 FUZZ_SECONDS ?= 15
@@ -303,6 +313,8 @@ FUZZ_FLAGS += -MMD -MP
 # libFuzzer's coverage-guided driver, and every input checked by ASan and UBSan, which stop at
 # the first report.
 FUZZ_FLAGS += -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# Fuzzed code runs with both tiers of the allocator's assertions, as the host suites do.
+FUZZ_FLAGS += -DMM_DEBUG_CHECKS
 # The platform-free sources are compiled once for all fuzzers, without libFuzzer's main().
 FUZZ_LIB_FLAGS := $(subst -fsanitize=fuzzer,-fsanitize=fuzzer-no-link,$(FUZZ_FLAGS))
 FUZZ_LIB_OBJ := $(patsubst %.cpp,$(BUILD)/fuzz-obj/%.o,$(HOST_SRC))

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -54,6 +55,12 @@ struct BenchPlatform {
     // Never called without the debug fill; reaching one is a bug in the benchmark.
     static void* phys_to_virt(mm::PhysAddr) { std::abort(); }
     static void report_use_after_free(mm::PhysAddr, std::size_t, std::uint64_t, unsigned) {
+        std::abort();
+    }
+    // A broken allocator assertion makes every figure meaningless. No stop_at: the stop points
+    // compile to nothing, as in the kernel.
+    [[noreturn]] static void assertion_failed(const char* expression, const char* file, int line) {
+        std::fprintf(stderr, "%s:%d: allocator assertion failed: %s\n", file, line, expression);
         std::abort();
     }
 };

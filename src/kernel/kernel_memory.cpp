@@ -25,6 +25,11 @@ void KernelPlatform::report_use_after_free(mm::PhysAddr frame, std::size_t offse
         frame, offset, found, cpu);
 }
 
+void KernelPlatform::assertion_failed(const char* expression, const char* file, int line) {
+    // Reported at the allocator's line, not this one.
+    ::panic_detail::panic(file, line, "frame allocator assertion failed: {}", expression);
+}
+
 std::uint64_t metadata_bytes_for(std::span<const mm::PhysRange> usable) {
     return FrameAllocator::metadata_bytes(usable);
 }

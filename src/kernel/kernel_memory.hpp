@@ -32,6 +32,8 @@ struct KernelPlatform {
     static void* phys_to_virt(mm::PhysAddr address) { return ::phys_to_virt(address); }
     static void report_use_after_free(mm::PhysAddr frame, std::size_t offset, std::uint64_t found,
                                       unsigned cpu);
+    [[noreturn]] static void assertion_failed(const char* expression, const char* file, int line);
+    // No stop_at: the allocator's stop points compile to nothing in the kernel.
 };
 
 #ifdef KERNEL_DEBUG_FILL

@@ -1,9 +1,11 @@
 #include "kernel/memory_setup.hpp"
 
+#include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/tsc.hpp"
 #include "kernel/console.hpp"
 #include "kernel/kernel_memory.hpp"
+#include "kernel/paging.hpp"
 #include "kernel/panic.hpp"
 #include "lib/static_vector.hpp"
 #include "lib/units.hpp"
@@ -17,6 +19,8 @@ namespace {
 mm::MemoryLayout memory_layout;
 lib::StaticVector<mm::ReservedRange, 32> reserved_ranges;
 mm::PhysAddr trampoline = 0;
+// Usable memory ends here: the lower of what the CPU can address and what the direct map covers.
+mm::PhysAddr address_limit = mm::kNoAddressLimit;
 
 void reserve(mm::PhysRange range, const char* why) {
     if (!reserved_ranges.push_back({range, why})) {
@@ -26,7 +30,8 @@ void reserve(mm::PhysRange range, const char* why) {
 }
 
 void rebuild_layout(std::span<const mm::MemoryMapEntry> map) {
-    mm::build_memory_layout(map, {reserved_ranges.data(), reserved_ranges.size()}, memory_layout);
+    mm::build_memory_layout(map, {reserved_ranges.data(), reserved_ranges.size()}, memory_layout,
+                            address_limit);
 }
 
 // The trampoline needs one page below 1 MiB (SIPI vectors address pages 0x01..0xFF); it lies in
@@ -59,6 +64,21 @@ mm::PhysRange place_metadata(std::uint64_t bytes) {
     return {best->end - size, best->end};
 }
 
+// The lower of the two limits, and which one it is, for the log.
+unsigned address_bits = 0;
+const char* limit_reason() {
+    return address_limit == paging::direct_map_end() ? "the end of the direct map"
+                                                     : "the CPU's physical address width";
+}
+
+void choose_address_limit() {
+    address_bits = cpu::physical_address_bits();
+    mm::PhysAddr addressable =
+        address_bits >= 64 ? mm::kNoAddressLimit : mm::PhysAddr{1} << address_bits;
+    mm::PhysAddr mapped = paging::direct_map_end();
+    address_limit = mapped < addressable ? mapped : addressable;
+}
+
 void log_layout() {
     kprint("mem: memory map from the firmware, normalized:\n");
     for (const mm::MapRegion& region : memory_layout.normalized) {
@@ -75,6 +95,8 @@ void log_layout() {
         kprint("mem:   [{:#014x}, {:#014x}) {:>10}\n", region.begin, region.end,
                lib::Bytes{region.size()});
     }
+    kprint("mem: left out {} of available memory at or above {:#x} ({})\n",
+           lib::Bytes{memory_layout.beyond_limit_bytes}, address_limit, limit_reason());
     if (!memory_layout.complete()) {
         kprint(
             "mem: warning: the map had more regions than the kernel keeps; some memory is "
@@ -93,6 +115,9 @@ void init(std::span<const mm::MemoryMapEntry> map, std::span<const mm::ReservedR
     for (const mm::ReservedRange& range : in_use) {
         reserve(range.range, range.why);
     }
+    choose_address_limit();
+    kprint("mem: the CPU addresses {} bits of physical memory; the direct map ends at {:#x}\n",
+           address_bits, paging::direct_map_end());
     rebuild_layout(map);
     trampoline = choose_trampoline_page();
 

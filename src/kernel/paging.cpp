@@ -178,24 +178,46 @@ bool map_write_combining(mm::PhysAddr begin, mm::PhysAddr end) {
     return true;
 }
 
+// The direct map has PML4 slots DIRECT_MAP_PML4_SLOT up to the vmalloc area's slot, 512 GiB
+// each; physical memory beyond that window would run into the vmalloc area.
+static_assert(VMALLOC_PML4_SLOT > DIRECT_MAP_PML4_SLOT);
+constexpr std::uint64_t kDirectMapWindow = std::uint64_t{VMALLOC_PML4_SLOT - DIRECT_MAP_PML4_SLOT}
+                                           << 39;
+
 void init(const mm::PhysRange* ram, std::size_t count) {
     no_execute = (cpu::read_msr(cpu::kMsrEfer) & (1u << 11)) ? kNoExecute : 0;
     gigabyte_pages = (cpu::cpuid(0x80000001).edx & (1u << 26)) != 0;
     pml4 = new_table();
+
+    // RAM the CPU cannot address, or that would not fit the window, is never mapped.
+    unsigned address_bits = cpu::physical_address_bits();
+    std::uint64_t addressable = address_bits >= 64 ? ~0ull : 1ull << address_bits;
+    std::uint64_t limit = addressable < kDirectMapWindow ? addressable : kDirectMapWindow;
 
     map_kernel_image();
     map_direct(0, 4 * lib::GiB);
     for (std::size_t i = 0; i < count; ++i) {
         std::uint64_t begin = mm::align_down(ram[i].begin, mm::kHugeFrameSize);
         std::uint64_t end = mm::align_up(ram[i].end, mm::kHugeFrameSize);
-        if (end <= 4 * lib::GiB) {
+        if (end > limit) {
+            end = mm::align_down(limit, mm::kHugeFrameSize);
+        }
+        if (end <= 4 * lib::GiB || begin >= end) {
             continue;
         }
         if (begin < 4 * lib::GiB) {
             begin = 4 * lib::GiB;
         }
         if (!map_direct(begin, end)) {
-            kprint("paging: out of page-table pages; RAM above {:#x} is not mapped\n", begin);
+            // This range and the ones after it are (partly) unmapped, wherever they lie: the
+            // direct map ends below the lowest of them.
+            for (std::size_t j = i; j < count; ++j) {
+                std::uint64_t unmapped = mm::align_down(ram[j].begin, mm::kHugeFrameSize);
+                if (unmapped >= 4 * lib::GiB && unmapped < mapped_end) {
+                    mapped_end = unmapped;
+                }
+            }
+            kprint("paging: out of page-table pages; RAM above {:#x} is not mapped\n", mapped_end);
             break;
         }
     }

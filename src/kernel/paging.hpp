@@ -1,7 +1,8 @@
 // The kernel's page tables, built once the memory map is known, replacing the boot stub's:
 // - the kernel image at KERNEL_VMA in 4 KiB pages, text read-only and executable, data
 //   no-execute, and the page below the boot stack left unmapped as a guard;
-// - the direct map at DIRECT_MAP_BASE: the first 4 GiB (firmware, devices) and all RAM above;
+// - the direct map at DIRECT_MAP_BASE: the first 4 GiB (firmware, devices) and all RAM above,
+//   up to what the CPU can address (MAXPHYADDR) and what the direct map's PML4 slots hold;
 // - nothing at low addresses, so a null pointer dereference faults.
 #pragma once
 
@@ -16,7 +17,9 @@ namespace paging {
 void init(const mm::PhysRange* ram, std::size_t count);
 
 bool is_mapped(std::uint64_t virtual_address);
-std::uint64_t direct_map_end();          // physical bytes reachable through the direct map
+// Physical addresses below this are reachable through the direct map wherever there is RAM;
+// the frame allocator is told not to manage memory above it.
+std::uint64_t direct_map_end();
 std::uint64_t kernel_page_table_root();  // physical address of the PML4, for APs
 // The no-execute bit (bit 63) when the CPU has NX and EFER.NXE is on, else 0 (reserved then).
 std::uint64_t no_execute_bit();

@@ -1,62 +1,79 @@
 // One area: a contiguous run of at most 8192 usable frames inside one 32 MiB physical window,
-// its bitmap (the truth) and its packed state word (the hints).
+// its bitmap (the truth), its packed state word and its free count (the hints).
 //
-//   state = | version:16 | free_count:16 | limit:16 | marker:16 |     (one 64-bit atomic)
+//   state = | version:36 | limit:14 | marker:14 |     (one 64-bit atomic)
+//   free_count                                      (a 32-bit atomic beside it)
 //
 // [marker, limit) is the extent believed free: the original idea's marker, plus the end of the
 // extent so that limit - marker is "the largest free extent, if known". At every quiescent point
 // every frame in [marker, limit) is free and free_count equals the number of free bits; in
-// between, all of it may be stale. Stale hints cost speed, never safety, because frames change
-// hands only through the verified bit transitions of bitmap_atomic.hpp.
+// between, the extent may be stale and free_count may be high (never low: see free_count).
+// Stale hints cost speed, never safety, because frames change hands only through the verified
+// bit transitions of bitmap_atomic.hpp.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "mm/allocator_platform.hpp"
 #include "mm/allocator_types.hpp"
 #include "mm/bitmap_atomic.hpp"
 
 namespace mm {
 
 struct AreaState {
+    static constexpr unsigned kFieldBits = 14;
+    static constexpr unsigned kVersionBits = 64 - 2 * kFieldBits;
+    static constexpr std::uint64_t kFieldMask = (std::uint64_t{1} << kFieldBits) - 1;
+    static constexpr std::uint64_t kVersionMask = (std::uint64_t{1} << kVersionBits) - 1;
+
     std::uint16_t marker = 0;
     std::uint16_t limit = 0;
-    // Exact at quiescent points. Every change of bits is followed by exactly one delta, and two
-    // CPUs' deltas may land in either order, so for a moment it can be "below zero": the u16
-    // wraps and wraps back. Readers use free_frames(), which reads a wrapped value as 0.
-    std::uint16_t free_count = 0;
-    // Bumped by every update, so a CAS from an old state value cannot succeed against an equal
-    // looking newer one (ABA) unless 65536 updates happened in between.
-    std::uint16_t version = 0;
+    // Bumped by every published update, so a CAS from an old state value cannot succeed
+    // against an equal looking newer one (ABA) unless 2^36 updates happened in between: every
+    // update is a successful CAS on this one cache line after a bitmap CAS, at least ~10 ns
+    // each, so a wrap needs an operation stalled for over ten minutes between its read and its
+    // CAS (docs/DESIGN.md, section 3).
+    std::uint64_t version = 0;
 
     static constexpr AreaState unpack(std::uint64_t word) {
-        return {static_cast<std::uint16_t>(word), static_cast<std::uint16_t>(word >> 16),
-                static_cast<std::uint16_t>(word >> 32), static_cast<std::uint16_t>(word >> 48)};
+        return {static_cast<std::uint16_t>(word & kFieldMask),
+                static_cast<std::uint16_t>(word >> kFieldBits & kFieldMask),
+                word >> (2 * kFieldBits)};
     }
     constexpr std::uint64_t pack() const {
-        return std::uint64_t{marker} | std::uint64_t{limit} << 16 |
-               std::uint64_t{free_count} << 32 | std::uint64_t{version} << 48;
+        return std::uint64_t{marker} | std::uint64_t{limit} << kFieldBits |
+               version << (2 * kFieldBits);
     }
     constexpr std::uint32_t extent() const { return limit > marker ? limit - marker : 0; }
-    constexpr std::uint32_t free_frames() const {
-        return free_count <= kFramesPerArea ? free_count : 0;
-    }
     // The same state one version later; every published update goes through this.
     constexpr AreaState next() const {
         AreaState result = *this;
-        result.version = static_cast<std::uint16_t>(version + 1);
+        result.version = (version + 1) & kVersionMask;
         return result;
     }
 };
 
-static_assert(kFramesPerArea <= 0xffff, "marker, limit and free_count are 16-bit fields");
-static_assert(AreaState::unpack(AreaState{1, 2, 3, 4}.pack()).free_count == 3);
-static_assert(AreaState::unpack(AreaState{1, 2, 3, 0xffff}.pack()).version == 0xffff);
+static_assert(kFramesPerArea <= AreaState::kFieldMask, "marker and limit are 14-bit fields");
+static_assert(AreaState::kVersionBits == 36);
+static_assert(AreaState::unpack(AreaState{1, 2, 3}.pack()).limit == 2);
+static_assert(AreaState::unpack(AreaState{8192, 8192, AreaState::kVersionMask}.pack()).version ==
+              AreaState::kVersionMask);
+static_assert(AreaState::unpack(AreaState{8192, 8192, AreaState::kVersionMask}.pack()).marker ==
+              8192);
+static_assert(AreaState{0, 0, AreaState::kVersionMask}.next().version == 0);
 
 // The descriptor: one cache line, so CPUs working in different areas never share a line.
 struct alignas(64) Area {
     std::atomic<std::uint64_t> state{0};
+    // Frames free in this area, maintained by deltas in an order that keeps it from ever
+    // reading below the number of free bits: a free adds before it releases its bits, a claim
+    // subtracts after it has claimed them, and a give-back subtracts what others freed under
+    // it. So an area whose count is below n has fewer than n free frames at that moment, and
+    // the count is exact at quiescent points. It may read above `frames` only while a double
+    // free races; free_frames() clamps.
+    std::atomic<std::uint32_t> free_count{0};
     // The CPU whose cursor owns this area, or kNoOwner. A hint for choosing areas: sharing an
     // owned area is allowed and safe.
     std::atomic<std::uint32_t> owner{kNoOwner};
@@ -80,6 +97,16 @@ struct alignas(64) Area {
         expected = AreaState::unpack(seen);
         return done;
     }
+    std::uint32_t free_frames() const {
+        std::uint32_t count = free_count.load(std::memory_order_relaxed);
+        return count < frames ? count : frames;
+    }
+    void count_freed(std::uint32_t count) {
+        free_count.fetch_add(count, std::memory_order_relaxed);
+    }
+    void count_taken(std::uint32_t count) {
+        free_count.fetch_sub(count, std::memory_order_relaxed);
+    }
     std::size_t bitmap_words() const { return bitmap::words_for_bits(frames); }
     auto load_free_word() const { return bitmap::relaxed_loader(free_bits); }
     PhysAddr address_of(std::uint32_t offset) const { return (base_frame + offset) << kFrameShift; }
@@ -88,6 +115,15 @@ struct alignas(64) Area {
 static_assert(sizeof(Area) == 64 && alignof(Area) == 64);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+// Publishes `desired` if the state is still `expected` (Area::update_state). Every state ever
+// published has marker <= limit <= frames: a broken one would send a claim past the bitmap.
+template <AllocatorPlatform P>
+[[gnu::always_inline]] inline bool publish_state(Area& area, AreaState& expected,
+                                                 AreaState desired) {
+    MM_DEBUG_ASSERT(P, desired.marker <= desired.limit && desired.limit <= area.frames);
+    return area.update_state(expected, desired);
+}
 
 // The first offset >= `from` whose physical frame number is a multiple of `alignment` (a power
 // of two). 64-bit, so a result past the area is visible as such rather than truncated.

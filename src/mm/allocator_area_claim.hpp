@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "mm/allocator_area.hpp"
+#include "mm/allocator_platform.hpp"
 #include "mm/bitmap_atomic.hpp"
 #include "mm/bitmap_search.hpp"
 
@@ -30,9 +31,12 @@ inline constexpr unsigned kMarkerAttempts = 8;
 // The fast path: claim n frames at the marker (aligned up) and move the marker past them.
 //
 // Frames skipped to reach the alignment stay free and outside the extent; the next
-// recalculation finds them. If the publish fails because only free_count or the limit changed
-// (a free elsewhere in the area), the publish is retried; if the marker moved, the claimed bits
-// are given back and the whole attempt starts again from the new state.
+// recalculation finds them. If the publish fails because only the limit changed (a free at the
+// limit), the publish is retried; if the marker moved, the claimed bits are given back and the
+// whole attempt starts again from the new state. The free count drops only once the claim is
+// published, and a give-back counts as taken whatever others freed under it, so the count
+// never reads below the free bits.
+template <AllocatorPlatform P>
 [[gnu::always_inline]] inline AreaClaim claim_at_marker(Area& area, std::uint32_t frames,
                                                         std::uint64_t alignment) {
     for (unsigned attempt = 0; attempt < kMarkerAttempts; ++attempt) {
@@ -41,36 +45,44 @@ inline constexpr unsigned kMarkerAttempts = 8;
         if (start + frames > seen.limit) {
             return {ClaimResult::no_room, 0};
         }
-        if (!bitmap::claim(area.free_bits, start, frames)) {
+        MM_ASSERT(P, seen.limit <= area.frames);  // Else the claim would write past the bitmap.
+        MM_DEBUG_ASSERT(P, (area.base_frame + start) % alignment == 0);
+        bitmap::ClaimedBits bits = bitmap::claim(area.free_bits, start, frames);
+        if (!bits.complete) {
+            area.count_taken(static_cast<std::uint32_t>(bits.freed_by_others));
             continue;  // Someone holds a bit in the extent: re-read the state and try again.
         }
+        stop_point<P>(StopPoint::claimed_not_published);
         auto end = static_cast<std::uint16_t>(start + frames);
         std::uint16_t marker_claimed_at = seen.marker;
         for (;;) {
             AreaState desired = seen.next();
             desired.marker = end;
-            desired.free_count = static_cast<std::uint16_t>(seen.free_count - frames);
-            if (area.update_state(seen, desired)) {
+            if (publish_state<P>(area, seen, desired)) {
+                area.count_taken(frames);
                 return {ClaimResult::claimed, static_cast<std::uint32_t>(start)};
             }
             if (seen.marker != marker_claimed_at || end > seen.limit) {
                 break;
             }
         }
-        bitmap::unclaim(area.free_bits, start, frames);
+        area.count_taken(
+            static_cast<std::uint32_t>(bitmap::give_back(area.free_bits, start, frames)));
     }
     return {ClaimResult::contended, 0};
 }
 
-// Accounts for n frames at `start` claimed outside the fast path: free_count drops by n, and
-// if the frames overlap the extent, the extent shrinks to the larger piece left beside them,
-// so that [marker, limit) again holds free frames only.
-inline void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_t frames) {
+// Accounts for n frames at `start` claimed outside the fast path: the free count drops by n,
+// and the state is published one version later even if the extent does not change, so that a
+// scan that read the bits before this claim cannot publish them as free. If the frames overlap
+// the extent, the extent shrinks to the larger piece left beside them, so that [marker, limit)
+// again holds free frames only.
+template <AllocatorPlatform P>
+void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_t frames) {
     std::uint32_t end = start + frames;
     AreaState seen = area.load_state();
     for (;;) {
         AreaState desired = seen.next();
-        desired.free_count = static_cast<std::uint16_t>(seen.free_count - frames);
         if (start < seen.limit && end > seen.marker) {
             std::uint32_t left = start > seen.marker ? start - seen.marker : 0;
             std::uint32_t right = seen.limit > end ? seen.limit - end : 0;
@@ -82,7 +94,8 @@ inline void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_
                 desired.limit = desired.marker;
             }
         }
-        if (area.update_state(seen, desired)) {
+        if (publish_state<P>(area, seen, desired)) {
+            area.count_taken(frames);
             return;
         }
     }
@@ -91,7 +104,8 @@ inline void publish_claim_anywhere(Area& area, std::uint32_t start, std::uint32_
 // The last resort: the first n free frames at the requested alignment anywhere in the area,
 // claimed directly. A run that another CPU takes between the search and the claim is skipped,
 // so this terminates; it fails only if no such run was free while it looked.
-inline AreaClaim claim_first_fit(Area& area, std::uint32_t frames, std::uint64_t alignment) {
+template <AllocatorPlatform P>
+AreaClaim claim_first_fit(Area& area, std::uint32_t frames, std::uint64_t alignment) {
     std::size_t from = 0;
     for (;;) {
         std::size_t start = bitmap::first_fit(from, area.frames, frames, alignment, area.base_frame,
@@ -99,10 +113,16 @@ inline AreaClaim claim_first_fit(Area& area, std::uint32_t frames, std::uint64_t
         if (start == bitmap::kNotFound) {
             return {ClaimResult::no_room, 0};
         }
-        if (bitmap::claim(area.free_bits, start, frames)) {
-            publish_claim_anywhere(area, static_cast<std::uint32_t>(start), frames);
+        MM_ASSERT(P, start + frames <= area.frames);
+        MM_DEBUG_ASSERT(P, (area.base_frame + start) % alignment == 0);
+        stop_point<P>(StopPoint::last_resort_found);
+        bitmap::ClaimedBits bits = bitmap::claim(area.free_bits, start, frames);
+        if (bits.complete) {
+            stop_point<P>(StopPoint::claimed_not_published);
+            publish_claim_anywhere<P>(area, static_cast<std::uint32_t>(start), frames);
             return {ClaimResult::claimed, static_cast<std::uint32_t>(start)};
         }
+        area.count_taken(static_cast<std::uint32_t>(bits.freed_by_others));
         from = start + 1;
     }
 }

@@ -1,10 +1,11 @@
-// Whole-area scans: the recalculation that puts a stale marker back at the start of the real
+// Whole-area scans: the rescan that puts a stale marker back at the start of the real
 // largest free run, the invariant check, and the 2 MiB fragmentation count.
 #pragma once
 
 #include <cstdint>
 
 #include "mm/allocator_area.hpp"
+#include "mm/allocator_platform.hpp"
 #include "mm/allocator_types.hpp"
 #include "mm/bitmap_search.hpp"
 #include "mm/bitmap_words.hpp"
@@ -13,7 +14,7 @@ namespace mm {
 
 // Attempts to publish a scan result before the area is left for the next recalculation. A
 // failed CAS means the area changed during the scan, and its result would be stale anyway.
-inline constexpr unsigned kRecalculationAttempts = 4;
+inline constexpr unsigned kRescanAttempts = 4;
 
 // Sets [marker, limit) to the largest free run. Called under the recalculation lock for a
 // whole-memory recalculation, and without it by a CPU whose own area's marker ran out: two
@@ -26,20 +27,23 @@ inline constexpr unsigned kRecalculationAttempts = 4;
 // either keeps its bits (marker unchanged, still inside the new extent) or gives them back, and
 // a free publishes its delta on top of whatever we wrote.
 //
-// free_count is carried over, not replaced by a recount: an in-flight claim's bits are already
+// The free count is left alone, not replaced by a recount: an in-flight claim's bits are already
 // clear when we would count them, and its publish then subtracts them a second time. Keeping
-// free_count purely delta-maintained makes it exact at every quiescent point.
-inline bool recalculate_area(Area& area) {
-    for (unsigned attempt = 0; attempt < kRecalculationAttempts; ++attempt) {
+// the count purely delta-maintained makes it exact at every quiescent point.
+template <AllocatorPlatform P>
+bool rescan_area(Area& area) {
+    for (unsigned attempt = 0; attempt < kRescanAttempts; ++attempt) {
         AreaState seen = area.load_state();
-        if (seen.extent() == seen.free_frames()) {
+        if (seen.extent() == area.free_frames()) {
             return false;  // Every free frame is already in the extent: it is the largest run.
         }
         bitmap::BitRun run = bitmap::largest_set_run(area.frames, area.load_free_word());
+        MM_ASSERT(P, run.start + run.length <= area.frames);
+        stop_point<P>(StopPoint::scan_done_not_published);
         AreaState desired = seen.next();
         desired.marker = static_cast<std::uint16_t>(run.start);
         desired.limit = static_cast<std::uint16_t>(run.start + run.length);
-        if (area.update_state(seen, desired)) {
+        if (publish_state<P>(area, seen, desired)) {
             area.recalculations.fetch_add(1, std::memory_order_relaxed);
             return true;
         }
@@ -52,9 +56,10 @@ inline bool recalculate_area(Area& area) {
 // in short runs, this hands them out in address order for a few words read per run, where a
 // rescan for the largest run would read the whole bitmap again for each one; the caller
 // rescans for the largest run only once the sweep reaches the end of the area. Returns whether
-// the extent moved. Publishes like recalculate_area: a CAS from the state read before the
+// the extent moved. Publishes like rescan_area: a CAS from the state read before the
 // search, so a search overtaken by any published update is thrown away.
-inline bool sweep_area(Area& area, std::uint32_t frames, std::uint64_t alignment) {
+template <AllocatorPlatform P>
+bool sweep_area(Area& area, std::uint32_t frames, std::uint64_t alignment) {
     AreaState seen = area.load_state();
     auto load = area.load_free_word();
     std::size_t start =
@@ -65,7 +70,9 @@ inline bool sweep_area(Area& area, std::uint32_t frames, std::uint64_t alignment
     AreaState desired = seen.next();
     desired.marker = static_cast<std::uint16_t>(start);
     desired.limit = static_cast<std::uint16_t>(bitmap::find_next_clear(start, area.frames, load));
-    return area.update_state(seen, desired);
+    MM_ASSERT(P, desired.limit <= area.frames);
+    stop_point<P>(StopPoint::scan_done_not_published);
+    return publish_state<P>(area, seen, desired);
 }
 
 // Free frames of this area that lie in entirely free, 2 MiB-aligned blocks of 512 frames.
@@ -92,9 +99,10 @@ inline InvariantReport check_area(const Area& area, std::uint32_t index) {
     }
     auto load = area.load_free_word();
     std::uint64_t recount = bitmap::count_set(0, area.frames, load);
-    if (recount != state.free_count) {
+    std::uint32_t count = area.free_count.load(std::memory_order_relaxed);
+    if (recount != count) {
         return InvariantReport::failure("free_count differs from the bitmap", index, recount,
-                                        state.free_count);
+                                        count);
     }
     if (state.extent() > 0 && !bitmap::all_set(state.marker, state.extent(), load)) {
         return InvariantReport::failure("allocated frame inside [marker, limit)", index,

@@ -25,17 +25,34 @@
 
 namespace mm {
 
-// Calls emit(base_frame, frames) for each area, in address order: each maximal run of usable
-// frames that stays inside one 32 MiB-aligned window. Touching regions merge, so areas never
-// contain holes and a fully usable 2 MiB block is always inside a single area.
+// Calls emit(base_frame, frames, repeat) for the areas in address order: `repeat` areas of
+// `frames` frames each, the i-th starting at base_frame + i * kFramesPerArea. An area is each
+// maximal run of usable frames that stays inside one 32 MiB-aligned window. Touching regions
+// merge, so areas never contain holes and a fully usable 2 MiB block is always inside a single
+// area. Whole windows come batched, so the walk costs O(regions), not O(memory): sizing the
+// metadata of a map entry such as [4 GiB, 2^64) must not take minutes.
 template <typename Emit>
-constexpr void for_each_area_run(std::span<const PhysRange> regions, Emit&& emit) {
+constexpr void for_each_area_batch(std::span<const PhysRange> regions, Emit&& emit) {
     std::uint64_t pending_base = 0;
     std::uint64_t pending_frames = 0;
+    auto flush = [&] {
+        if (pending_frames > 0) {
+            emit(pending_base, pending_frames, std::uint64_t{1});
+            pending_frames = 0;
+        }
+    };
     for (const PhysRange& region : regions) {
         std::uint64_t frame = region.begin >> kFrameShift;
         std::uint64_t last = region.end >> kFrameShift;
         while (frame < last) {
+            std::uint64_t whole = frame % kFramesPerArea == 0 ? (last - frame) / kFramesPerArea : 0;
+            if (whole > 0) {
+                // Whole windows never merge with a neighbour: it would be in another window.
+                flush();
+                emit(frame, std::uint64_t{kFramesPerArea}, whole);
+                frame += whole * kFramesPerArea;
+                continue;
+            }
             std::uint64_t window = frame / kFramesPerArea;
             std::uint64_t chunk_end = (window + 1) * kFramesPerArea;
             if (chunk_end > last) {
@@ -46,18 +63,24 @@ constexpr void for_each_area_run(std::span<const PhysRange> regions, Emit&& emit
             if (continues_pending) {
                 pending_frames += chunk_end - frame;
             } else {
-                if (pending_frames > 0) {
-                    emit(pending_base, pending_frames);
-                }
+                flush();
                 pending_base = frame;
                 pending_frames = chunk_end - frame;
             }
             frame = chunk_end;
         }
     }
-    if (pending_frames > 0) {
-        emit(pending_base, pending_frames);
-    }
+    flush();
+}
+
+// Calls emit(base_frame, frames) for each area, in address order (see for_each_area_batch).
+template <typename Emit>
+constexpr void for_each_area_run(std::span<const PhysRange> regions, Emit&& emit) {
+    for_each_area_batch(regions, [&](std::uint64_t base, std::uint64_t frames, std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            emit(base + i * kFramesPerArea, frames);
+        }
+    });
 }
 
 // Sorted, disjoint, non-empty and 4 KiB aligned: what the region builder produces.
@@ -89,14 +112,20 @@ class AreaTable {
         return (bytes + kAlignment - 1) / kAlignment * kAlignment;
     }
 
+    // O(regions). Cannot overflow: 2^52 frames at most make 2^39 areas of about 2 KiB each.
     static std::size_t metadata_bytes(std::span<const PhysRange> regions, bool with_poison) {
         std::size_t total = 0;
-        std::uint64_t count = 0;
-        for_each_area_run(regions, [&](std::uint64_t, std::uint64_t frames) {
-            total += sizeof(Area) + bitmap_bytes(frames) * (with_poison ? 2 : 1);
-            ++count;
+        for_each_area_batch(regions, [&](std::uint64_t, std::uint64_t frames, std::uint64_t n) {
+            total += n * (sizeof(Area) + bitmap_bytes(frames) * (with_poison ? 2 : 1));
         });
-        return total + bases_bytes(count);
+        return total + bases_bytes(area_count(regions));
+    }
+
+    static std::uint64_t area_count(std::span<const PhysRange> regions) {
+        std::uint64_t count = 0;
+        for_each_area_batch(regions,
+                            [&](std::uint64_t, std::uint64_t, std::uint64_t n) { count += n; });
+        return count;
     }
 
     // Lays out and initialises every area: all frames free, marker 0, limit = frames, no owner.
@@ -116,8 +145,7 @@ class AreaTable {
         if (reinterpret_cast<std::uintptr_t>(buffer) % kAlignment != 0) {
             return lib::fail(InitError::buffer_misaligned);
         }
-        std::uint64_t count = 0;
-        for_each_area_run(regions, [&](std::uint64_t, std::uint64_t) { ++count; });
+        std::uint64_t count = area_count(regions);
         if (count >= kNoArea) {
             return lib::fail(InitError::too_many_areas);
         }
@@ -131,10 +159,9 @@ class AreaTable {
             Area* area = new (&areas[index++]) Area();
             area->base_frame = base_frame;
             area->frames = static_cast<std::uint32_t>(frames);
-            area->state.store(AreaState{0, static_cast<std::uint16_t>(frames),
-                                        static_cast<std::uint16_t>(frames), 0}
-                                  .pack(),
+            area->state.store(AreaState{0, static_cast<std::uint16_t>(frames), 0}.pack(),
                               std::memory_order_relaxed);
+            area->free_count.store(static_cast<std::uint32_t>(frames), std::memory_order_relaxed);
             area->free_bits = lay_out_bitmap(next_bitmap, frames, true);
             if (with_poison) {
                 area->poisoned_bits = lay_out_bitmap(next_bitmap, frames, false);

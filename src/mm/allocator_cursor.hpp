@@ -21,20 +21,9 @@ struct alignas(64) CpuCursor {
     // of frees of what was allocated together, or the CPU's own area), so a free looks there
     // before searching.
     std::atomic<std::uint32_t> last_freed_area{kNoArea};
-    std::atomic<std::uint64_t> allocations{0};
-    std::atomic<std::uint64_t> frees{0};
-    std::atomic<std::uint64_t> remote_frees{0};
-    std::atomic<std::uint64_t> frames_allocated{0};
-    std::atomic<std::uint64_t> frames_freed{0};
-    std::atomic<std::uint64_t> area_claims{0};
-    std::atomic<std::uint64_t> shares{0};
-    std::atomic<std::uint64_t> recalculations{0};
-    std::atomic<std::uint64_t> area_rescans{0};
-    std::atomic<std::uint64_t> extent_sweeps{0};
-    std::atomic<std::uint64_t> last_resort_searches{0};
-    std::atomic<std::uint64_t> lock_spins{0};
-    std::atomic<std::uint64_t> failed_allocations{0};
-    std::atomic<std::uint64_t> rejected_frees{0};
+#define MM_CPU_CURSOR_COUNTER(name) std::atomic<std::uint64_t> name{0};
+    MM_CPU_COUNTERS(MM_CPU_CURSOR_COUNTER)
+#undef MM_CPU_CURSOR_COUNTER
 
     template <typename T>
     static void set(std::atomic<T>& field, T value) {
@@ -52,41 +41,16 @@ struct alignas(64) CpuCursor {
         set(area, kNoArea);
         set(owns_area, 0u);
         set(last_freed_area, kNoArea);
-        std::atomic<std::uint64_t>* counters[] = {&allocations,
-                                                  &frees,
-                                                  &remote_frees,
-                                                  &frames_allocated,
-                                                  &frames_freed,
-                                                  &area_claims,
-                                                  &shares,
-                                                  &recalculations,
-                                                  &area_rescans,
-                                                  &extent_sweeps,
-                                                  &last_resort_searches,
-                                                  &lock_spins,
-                                                  &failed_allocations,
-                                                  &rejected_frees};
-        for (std::atomic<std::uint64_t>* counter : counters) {
-            set(*counter, std::uint64_t{0});
-        }
+#define MM_CPU_CURSOR_RESET(name) set(name, std::uint64_t{0});
+        MM_CPU_COUNTERS(MM_CPU_CURSOR_RESET)
+#undef MM_CPU_CURSOR_RESET
     }
 
     CpuStats snapshot() const {
         CpuStats stats;
-        stats.allocations = get(allocations);
-        stats.frees = get(frees);
-        stats.remote_frees = get(remote_frees);
-        stats.frames_allocated = get(frames_allocated);
-        stats.frames_freed = get(frames_freed);
-        stats.area_claims = get(area_claims);
-        stats.shares = get(shares);
-        stats.recalculations = get(recalculations);
-        stats.area_rescans = get(area_rescans);
-        stats.extent_sweeps = get(extent_sweeps);
-        stats.last_resort_searches = get(last_resort_searches);
-        stats.lock_spins = get(lock_spins);
-        stats.failed_allocations = get(failed_allocations);
-        stats.rejected_frees = get(rejected_frees);
+#define MM_CPU_CURSOR_SNAPSHOT(name) stats.name = get(name);
+        MM_CPU_COUNTERS(MM_CPU_CURSOR_SNAPSHOT)
+#undef MM_CPU_CURSOR_SNAPSHOT
         stats.area = get(area);
         stats.owns_area = get(owns_area) != 0;
         return stats;

@@ -78,25 +78,33 @@ struct AreaInfo {
     std::uint32_t marker = 0;  // [marker, limit) is the extent believed free.
     std::uint32_t limit = 0;
     std::uint32_t owner = kNoOwner;
-    std::uint64_t recalculations = 0;  // Times a recalculation moved this area's extent.
+    std::uint64_t recalculations = 0;  // Times a rescan moved this area's extent.
+    std::uint64_t version = 0;         // Updates published to the extent (wraps at 2^36).
 };
+
+// Every per-CPU counter, declared once: CpuStats, the cursor's atomics, their reset and their
+// snapshot are all made from this list, so adding a counter is one line here.
+#define MM_CPU_COUNTERS(X)                                                         \
+    X(allocations)                                                                 \
+    X(frees)                                                                       \
+    X(remote_frees) /* frees of frames in an area this CPU does not own */         \
+    X(frames_allocated)                                                            \
+    X(frames_freed)                                                                \
+    X(area_claims)    /* hand-overs: this CPU took ownership of an unowned area */ \
+    X(shares)         /* moves to an area another CPU owns, without owning it */   \
+    X(recalculations) /* whole-memory recalculation passes this CPU ran */         \
+    X(area_rescans)   /* rescans of its own area for its largest free run */       \
+    X(extent_sweeps)  /* moves of its area's extent to the next run that fits */   \
+    X(last_resort_searches)                                                        \
+    X(lock_spins) /* failed try_lock attempts on the allocator's locks */          \
+    X(failed_allocations)                                                          \
+    X(rejected_frees)
 
 // Written only by the CPU it describes; anyone may read it (relaxed atomics underneath).
 struct CpuStats {
-    std::uint64_t allocations = 0;
-    std::uint64_t frees = 0;
-    std::uint64_t remote_frees = 0;  // Frees of frames in an area this CPU does not own.
-    std::uint64_t frames_allocated = 0;
-    std::uint64_t frames_freed = 0;
-    std::uint64_t area_claims = 0;     // Hand-overs: this CPU took ownership of an unowned area.
-    std::uint64_t shares = 0;          // Moves to an area another CPU owns, without owning it.
-    std::uint64_t recalculations = 0;  // Recalculation passes this CPU ran.
-    std::uint64_t area_rescans = 0;    // Rescans of its own area for its largest free run.
-    std::uint64_t extent_sweeps = 0;   // Moves of its area's extent to the next run that fits.
-    std::uint64_t last_resort_searches = 0;
-    std::uint64_t lock_spins = 0;  // Failed try_lock attempts on the allocator's locks.
-    std::uint64_t failed_allocations = 0;
-    std::uint64_t rejected_frees = 0;
+#define MM_CPU_STATS_FIELD(name) std::uint64_t name = 0;
+    MM_CPU_COUNTERS(MM_CPU_STATS_FIELD)
+#undef MM_CPU_STATS_FIELD
     std::uint32_t area = kNoArea;  // Where this CPU's cursor points.
     bool owns_area = false;
 };

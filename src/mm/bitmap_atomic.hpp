@@ -26,19 +26,34 @@ inline auto relaxed_loader(const AtomicWord* words) {
     return [words](std::size_t index) { return words[index].load(std::memory_order_relaxed); };
 }
 
-// Marks [start, start + count) free again after a claim that could not be completed. Only the
-// claimer holds these bits, so no verification is needed; release keeps it a free.
-inline void unclaim(AtomicWord* words, std::size_t start, std::size_t count) {
+// Gives back [start, start + count) after a claim that could not be completed: sets the bits
+// again, word by word, and returns how many of them were already set. Those were freed by
+// someone else while this CPU held them (a free of frames it had claimed but not yet handed
+// out: a double free, or a free of the wrong frames, by the caller's view), and that free
+// counted them as free already, so the caller must count them as taken. acq_rel: the free
+// that set them counted them before its release, and the caller's correction must come after.
+inline std::size_t give_back(AtomicWord* words, std::size_t start, std::size_t count) {
+    std::size_t already_set = 0;
     for_each_word(start, count, [&](WordSpan span) {
-        words[span.index].fetch_or(span.mask, std::memory_order_release);
+        Word seen = words[span.index].fetch_or(span.mask, std::memory_order_acq_rel);
+        already_set += count_ones(seen & span.mask);
         return true;
     });
+    return already_set;
 }
+
+struct ClaimedBits {
+    bool complete = false;
+    // Only when not complete: bits of the words given back that others had freed meanwhile
+    // (see give_back); the caller counts them as taken.
+    std::size_t freed_by_others = 0;
+};
 
 // Clears (allocates) every bit of [start, start + count), word by word, each word with a CAS
 // that verifies all its bits in the range are still set. On the first word where one is not,
-// the words already taken are given back and false is returned: all or nothing.
-[[gnu::always_inline]] inline bool claim(AtomicWord* words, std::size_t start, std::size_t count) {
+// the words already taken are given back: all or nothing.
+[[gnu::always_inline]] inline ClaimedBits claim(AtomicWord* words, std::size_t start,
+                                                std::size_t count) {
     std::size_t claimed_end = start;
     bool complete = for_each_word(start, count, [&](WordSpan span) {
         AtomicWord& word = words[span.index];
@@ -52,29 +67,24 @@ inline void unclaim(AtomicWord* words, std::size_t start, std::size_t count) {
         claimed_end = span.first_bit + span.bits;
         return true;
     });
-    if (!complete) {
-        unclaim(words, start, claimed_end - start);
+    if (complete) {
+        return {true, 0};
     }
-    return complete;
+    return {false, give_back(words, start, claimed_end - start)};
 }
 
-// Sets (frees) the bits of [start, start + count), word by word. A word is freed only if all its
-// bits in the range are still clear; a word where some bit is already set is left untouched,
-// since another CPU freed it first. Returns how many bits this call freed, so the caller can
-// account for exactly those and tell a lost race (fewer than count) apart.
+// Sets (frees) the bits of [start, start + count) that are still clear, word by word, and
+// returns how many it set. Bits already set were freed by someone else (a racing free of
+// overlapping frames) and are left alone; every other frame of the range is freed, so a race
+// loses no frame, and the caller learns exactly how many frames this call freed.
 [[gnu::always_inline]] inline std::size_t release(AtomicWord* words, std::size_t start,
                                                   std::size_t count) {
     std::size_t freed = 0;
     for_each_word(start, count, [&](WordSpan span) {
-        AtomicWord& word = words[span.index];
-        Word seen = word.load(std::memory_order_relaxed);
-        do {
-            if ((seen & span.mask) != 0) {
-                return true;  // Lost this word: count nothing, try the next one.
-            }
-        } while (!word.compare_exchange_weak(seen, seen | span.mask, std::memory_order_release,
-                                             std::memory_order_relaxed));
-        freed += span.bits;
+        Word already_free =
+            words[span.index].fetch_or(span.mask, std::memory_order_release) & span.mask;
+        // Counting bits only when the race happened keeps the common free cheap.
+        freed += already_free == 0 ? span.bits : span.bits - count_ones(already_free);
         return true;
     });
     return freed;

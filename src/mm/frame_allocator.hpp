@@ -59,12 +59,19 @@ class FrameAllocator {
         }
         shared_cursor_.reset();
         recalculation_generation_.store(0, std::memory_order_relaxed);
-        return areas_.init(regions, buffer, bytes, kDebugFill);
+        lib::Status<InitError> status = areas_.init(regions, buffer, bytes, kDebugFill);
+        // O(memory): every bitmap recounted against its area.
+        MM_DEBUG_ASSERT(P, !status.ok() || check_invariants().ok);
+        return status;
     }
 
     // `frames` contiguous frames whose physical address is a multiple of align_frames frames.
     // Errors: invalid_request (frames not in 1..8192, alignment not a power of two <= 8192),
     // out_of_memory (no such run is free, after a recalculation and an exhaustive search).
+    // Per-CPU mode: the CPU's own cursor, no lock. Otherwise (or for a CPU index beyond the
+    // cursors) the global lock and the shared cursor.
+    // When the reclaim hook is set and memory runs out, the hook runs (holding none of the
+    // allocator's locks) and, if it gave any frames back, the request is tried once more.
     lib::Result<PhysAddr, AllocError> allocate(std::size_t frames, std::size_t align_frames = 1) {
         auto result = allocate_once(frames, align_frames);
         if (!result && result.error() == AllocError::out_of_memory && reclaim_hook_ != nullptr &&
@@ -73,12 +80,6 @@ class FrameAllocator {
         }
         return result;
     }
-
-    // Frees `frames` frames starting at `address`. Errors: misaligned, invalid_size (0 or more
-    // than an area), outside_areas (not inside one area), not_allocated (a frame is already
-    // free; nothing changed — or, when two CPUs race to free the same frames, this CPU lost at
-    // least one word to the other and only the words it won were freed).
-    lib::Status<FreeError> free(PhysAddr address, std::size_t frames);
 
     // Called when a request would fail for lack of memory, before it fails: it may give frames
     // back (the object heap's reclaim) and returns how many; if any, the search runs once more.
@@ -90,8 +91,53 @@ class FrameAllocator {
         reclaim_context_ = context;
     }
 
-    // Only while no CPU is inside the allocator. Leaving per_cpu mode gives up every area.
-    void set_mode(Mode mode);
+  private:
+    // One attempt: the global lock of global-lock mode is held inside it only, so the reclaim
+    // hook runs between attempts holding nothing.
+    lib::Result<PhysAddr, AllocError> allocate_once(std::size_t frames, std::size_t align_frames) {
+        unsigned cpu = P::cpu_index();
+        if (cpu < kMaxCpus && mode() == Mode::per_cpu) {
+            Caller caller{cursors_[cpu], cursors_[cpu], cpu, true};
+            return allocate_with(caller, frames, align_frames);
+        }
+        std::uint64_t spins = 0;
+        SpinCountingGuard<P> guard(global_lock_, spins);
+        Caller caller = locked_caller(cpu, spins);
+        return allocate_with(caller, frames, align_frames);
+    }
+
+  public:
+    // Frees `frames` frames starting at `address`. Errors: misaligned, invalid_size (0 or more
+    // than an area), outside_areas (not inside one area), not_allocated (a frame is already
+    // free; nothing changed — or, when two CPUs race to free the same frames, this CPU lost at
+    // least one word to the other and only the words it won were freed).
+    lib::Status<FreeError> free(PhysAddr address, std::size_t frames) {
+        unsigned cpu = P::cpu_index();
+        if (cpu < kMaxCpus && mode() == Mode::per_cpu) {
+            Caller caller{cursors_[cpu], cursors_[cpu], cpu, true};
+            return free_with(caller, address, frames);
+        }
+        std::uint64_t spins = 0;
+        SpinCountingGuard<P> guard(global_lock_, spins);
+        Caller caller = locked_caller(cpu, spins);
+        return free_with(caller, address, frames);
+    }
+
+    // Only while no CPU is inside the allocator. Leaving per_cpu mode gives up every area:
+    // ownership only exists in per-CPU mode, and global-lock mode starts from a clean slate.
+    void set_mode(Mode mode) {
+        for (CpuCursor& cursor : cursors_) {
+            if (CpuCursor::get(cursor.owns_area) != 0) {
+                MM_ASSERT(P, CpuCursor::get(cursor.area) < areas_.count());
+                areas_[CpuCursor::get(cursor.area)].owner.store(kNoOwner,
+                                                                std::memory_order_relaxed);
+            }
+            CpuCursor::set(cursor.area, kNoArea);
+            CpuCursor::set(cursor.owns_area, 0u);
+        }
+        CpuCursor::set(shared_cursor_.area, kNoArea);
+        mode_.store(mode, std::memory_order_relaxed);
+    }
     Mode mode() const { return mode_.load(std::memory_order_relaxed); }
 
     // Statistics: cheap reads of hints, exact at quiescent points.
@@ -113,8 +159,12 @@ class FrameAllocator {
 
     // One area's rescan for its largest free run now, as allocation runs one when a CPU's sweep
     // reaches the end of its area: for measuring its cost. Returns whether the extent was set
-    // (false if it already held every free frame of the area, or the area kept changing).
-    bool rescan_area(std::size_t index) { return recalculate_area(areas_[index]); }
+    // (false if it already held every free frame of the area, the area kept changing, or there
+    // is no area `index`).
+    bool rescan_area(std::size_t index) {
+        return index < areas_.count() &&
+               mm::rescan_area<P>(areas_[static_cast<std::uint32_t>(index)]);
+    }
 
     // Scans every bitmap: O(memory).
     Fragmentation fragmentation() const;
@@ -122,9 +172,21 @@ class FrameAllocator {
     InvariantReport check_invariants() const;
 
   private:
-    // One attempt, with the lock of global-lock mode held inside only: the reclaim hook runs
-    // between attempts, holding nothing.
-    lib::Result<PhysAddr, AllocError> allocate_once(std::size_t frames, std::size_t align_frames);
+    // Who is calling, and through which cursor: what every step of allocate and free needs.
+    struct Caller {
+        CpuCursor& cursor;  // The one this mode allocates through: the CPU's, or the shared one.
+        CpuCursor& stats;   // Where this CPU's counters go.
+        unsigned cpu;
+        bool per_cpu;  // Per-CPU mode: cursors own areas. Else the global lock is held.
+    };
+
+    // Under the global lock: the shared cursor; an out-of-range CPU also keeps its counters in
+    // it, which the lock protects.
+    Caller locked_caller(unsigned cpu, std::uint64_t spins) {
+        CpuCursor& stats = cpu < kMaxCpus ? cursors_[cpu] : shared_cursor_;
+        CpuCursor::add(stats.lock_spins, spins);
+        return {shared_cursor_, stats, cpu, false};
+    }
 
     // Frames claimed somewhere: which area, at which offset. area == kNoArea: nothing.
     struct Placement {
@@ -144,69 +206,65 @@ class FrameAllocator {
                alignment <= kMaxAlignmentFrames;
     }
 
-    lib::Result<PhysAddr, AllocError> allocate_with(CpuCursor& cursor, CpuCursor& stats,
-                                                    unsigned cpu, std::size_t frames,
-                                                    std::size_t alignment, bool per_cpu) {
+    lib::Result<PhysAddr, AllocError> allocate_with(Caller& caller, std::size_t frames,
+                                                    std::size_t alignment) {
         if (!request_valid(frames, alignment)) {
-            CpuCursor::add(stats.failed_allocations);
+            CpuCursor::add(caller.stats.failed_allocations);
             return lib::fail(AllocError::invalid_request);
         }
         auto count = static_cast<std::uint32_t>(frames);
-        std::uint32_t area = CpuCursor::get(cursor.area);
+        std::uint32_t area = CpuCursor::get(caller.cursor.area);
         if (area < areas_.count()) {
             Area& current = areas_[area];
-            AreaClaim claim = claim_at_marker(current, count, alignment);
+            AreaClaim claim = claim_at_marker<P>(current, count, alignment);
             if (claim.result == ClaimResult::claimed) {
-                return finish_allocation({area, claim.offset}, count, cpu, stats);
+                return finish_allocation(caller, {area, claim.offset}, count);
             }
             // The original idea, area by area: the marker ran out, so look again in this area
             // (one KiB of bitmap, mostly in this CPU's cache) before leaving it. First onward
             // from the extent for the next free run that fits; at the end of the area, a
             // rescan for its real largest free extent. Frames freed behind the marker, by this
             // CPU or by remote frees, are found again without the lock or the other areas.
-            if (current.load_state().free_frames() >= count) {
-                bool swept = sweep_area(current, count, alignment);
-                if (swept || recalculate_area(current)) {
-                    CpuCursor::add(swept ? stats.extent_sweeps : stats.area_rescans);
-                    claim = claim_at_marker(current, count, alignment);
+            if (current.free_frames() >= count) {
+                bool swept = sweep_area<P>(current, count, alignment);
+                if (swept || mm::rescan_area<P>(current)) {
+                    CpuCursor::add(swept ? caller.stats.extent_sweeps : caller.stats.area_rescans);
+                    claim = claim_at_marker<P>(current, count, alignment);
                     if (claim.result == ClaimResult::claimed) {
-                        return finish_allocation({area, claim.offset}, count, cpu, stats);
+                        return finish_allocation(caller, {area, claim.offset}, count);
                     }
                 }
             }
         }
-        Placement placement = allocate_slow(cursor, stats, cpu, count, alignment, per_cpu);
+        Placement placement = allocate_slow(caller, count, alignment);
         if (placement.area == kNoArea) {
-            CpuCursor::add(stats.failed_allocations);
+            CpuCursor::add(caller.stats.failed_allocations);
             return lib::fail(AllocError::out_of_memory);
         }
-        return finish_allocation(placement, count, cpu, stats);
+        return finish_allocation(caller, placement, count);
     }
 
     // The cursor's area cannot serve: (a) claim an unowned area, (b) share an owned one,
     // (c) recalculate, then (a)/(b) again, (d) exhaustive first fit. See docs/DESIGN.md.
-    Placement allocate_slow(CpuCursor& cursor, CpuCursor& stats, unsigned cpu, std::uint32_t frames,
-                            std::uint64_t alignment, bool per_cpu);
+    Placement allocate_slow(Caller& caller, std::uint32_t frames, std::uint64_t alignment);
 
-    Placement claim_elsewhere(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
-                              std::uint32_t frames, std::uint64_t alignment, bool per_cpu);
+    Placement claim_elsewhere(Caller& caller, std::uint32_t frames, std::uint64_t alignment);
 
     // Points the cursor at an area whose extent fits the request and returns it, or kNoArea.
     // Per-CPU: prefer taking an unowned area (hand-over); else share the best owned one, which
     // is how more CPUs than areas work. Global-lock mode never owns.
-    std::uint32_t select_area(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
-                              std::uint32_t frames, std::uint64_t alignment, bool per_cpu);
+    std::uint32_t select_area(Caller& caller, std::uint32_t frames, std::uint64_t alignment);
 
     // How select_area ranks the areas whose extent fits a request.
     enum class AreaChoice : std::uint8_t {
-        take_over,  // Unowned areas only; partly used ones first (see best_fitting_area).
+        take_over,  // Unowned areas only; partly used ones first (see ranked_first_area).
         next,       // Any area, partly used ones first: the one cursor of global-lock mode.
         share,      // Any area, the most free first: spreads CPUs that cannot own one.
     };
 
     // The area the choice ranks first among those whose extent fits, or kNoArea. Areas are
     // looked at from index `first` on, wrapping round, and ties go to the first one seen.
-    std::uint32_t best_fitting_area(std::uint32_t frames, std::uint64_t alignment,
+    std::uint32_t ranked_first_area(std::uint32_t frames, std::uint64_t alignment,
                                     AreaChoice choice, std::uint32_t first) const;
 
     // Releasing the old area is a release store: no CPU but its owner ever writes kNoOwner.
@@ -220,21 +278,19 @@ class FrameAllocator {
     // requests that no single extent serves, such as aligned ones beside badly aligned extents.
     Placement last_resort(CpuCursor& stats, std::uint32_t frames, std::uint64_t alignment);
 
-    PhysAddr finish_allocation(Placement placement, std::uint32_t frames, unsigned cpu,
-                               CpuCursor& stats) {
+    PhysAddr finish_allocation(Caller& caller, Placement placement, std::uint32_t frames) {
         const Area& area = areas_[placement.area];
         if constexpr (kDebugFill) {
-            verify_claimed_frames<P>(area, placement.offset, frames, cpu);
+            verify_claimed_frames<P>(area, placement.offset, frames, caller.cpu);
         }
-        CpuCursor::add(stats.allocations);
-        CpuCursor::add(stats.frames_allocated, frames);
+        CpuCursor::add(caller.stats.allocations);
+        CpuCursor::add(caller.stats.frames_allocated, frames);
         return area.address_of(placement.offset);
     }
 
-    // `cursor` is the one allocation uses in this mode: the area of its last free is the
-    // likeliest home of the frames, and is looked at first.
-    lib::Status<FreeError> free_with(CpuCursor& cursor, CpuCursor& stats, unsigned cpu,
-                                     PhysAddr address, std::size_t frames, bool per_cpu);
+    // The area of the caller's cursor's last free is the likeliest home of the frames, and is
+    // looked at first (frame_allocator_free.hpp).
+    lib::Status<FreeError> free_with(Caller& caller, PhysAddr address, std::size_t frames);
 
     // Read on every call, written only by init and set_mode.
     alignas(64) AreaTable areas_;
@@ -253,6 +309,6 @@ class FrameAllocator {
 
 }  // namespace mm
 
-#include "mm/frame_allocator_entry.hpp"
+#include "mm/frame_allocator_free.hpp"
 #include "mm/frame_allocator_slow_path.hpp"
 #include "mm/frame_allocator_stats.hpp"

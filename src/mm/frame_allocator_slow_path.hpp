@@ -10,38 +10,36 @@ namespace mm {
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
-FrameAllocator<P, kDebugFill, kMaxCpus>::allocate_slow(CpuCursor& cursor, CpuCursor& stats,
-                                                       unsigned cpu, std::uint32_t frames,
-                                                       std::uint64_t alignment, bool per_cpu) {
+FrameAllocator<P, kDebugFill, kMaxCpus>::allocate_slow(Caller& caller, std::uint32_t frames,
+                                                       std::uint64_t alignment) {
     for (unsigned pass = 0; pass < kRecalculationPasses; ++pass) {
         std::uint64_t generation = recalculation_generation_.load(std::memory_order_acquire);
-        Placement placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+        Placement placement = claim_elsewhere(caller, frames, alignment);
         if (placement.area != kNoArea) {
             return placement;
         }
-        if (!recalculate_unless_done(generation, stats)) {
+        if (!recalculate_unless_done(generation, caller.stats)) {
             continue;  // Someone else recalculated meanwhile: their result may fit us.
         }
-        placement = claim_elsewhere(cursor, stats, cpu, frames, alignment, per_cpu);
+        placement = claim_elsewhere(caller, frames, alignment);
         if (placement.area != kNoArea) {
             return placement;
         }
         break;
     }
-    return last_resort(stats, frames, alignment);
+    return last_resort(caller.stats, frames, alignment);
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 typename FrameAllocator<P, kDebugFill, kMaxCpus>::Placement
-FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(CpuCursor& cursor, CpuCursor& stats,
-                                                         unsigned cpu, std::uint32_t frames,
-                                                         std::uint64_t alignment, bool per_cpu) {
+FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(Caller& caller, std::uint32_t frames,
+                                                         std::uint64_t alignment) {
     for (unsigned round = 0; round < kSelectionRounds; ++round) {
-        std::uint32_t area = select_area(cursor, stats, cpu, frames, alignment, per_cpu);
+        std::uint32_t area = select_area(caller, frames, alignment);
         if (area == kNoArea) {
             return {};
         }
-        AreaClaim claim = claim_at_marker(areas_[area], frames, alignment);
+        AreaClaim claim = claim_at_marker<P>(areas_[area], frames, alignment);
         if (claim.result == ClaimResult::claimed) {
             return {area, claim.offset};
         }
@@ -50,38 +48,37 @@ FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(CpuCursor& cursor, CpuC
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
-std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cursor,
-                                                                   CpuCursor& stats, unsigned cpu,
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& caller,
                                                                    std::uint32_t frames,
-                                                                   std::uint64_t alignment,
-                                                                   bool per_cpu) {
+                                                                   std::uint64_t alignment) {
     // Ties go to the area nearest after the current one (from the first area for a cursor that
     // has none), so CPUs leaving neighbouring areas at once do not all race for the same one.
-    std::uint32_t current = CpuCursor::get(cursor.area);
+    std::uint32_t current = CpuCursor::get(caller.cursor.area);
     std::uint32_t after =
         current < areas_.count() && current + 1 < areas_.count() ? current + 1 : 0;
-    if (per_cpu) {
+    if (caller.per_cpu) {
         for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
             std::uint32_t candidate =
-                best_fitting_area(frames, alignment, AreaChoice::take_over, after);
+                ranked_first_area(frames, alignment, AreaChoice::take_over, after);
             if (candidate == kNoArea) {
                 break;
             }
             std::uint32_t expected = kNoOwner;
+            stop_point<P>(StopPoint::owner_cas);
             if (areas_[candidate].owner.compare_exchange_strong(
-                    expected, cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
-                move_cursor(cursor, candidate, true);
-                CpuCursor::add(stats.area_claims);
+                    expected, caller.cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                move_cursor(caller.cursor, candidate, true);
+                CpuCursor::add(caller.stats.area_claims);
                 return candidate;
             }
         }
     }
-    std::uint32_t candidate =
-        best_fitting_area(frames, alignment, per_cpu ? AreaChoice::share : AreaChoice::next, after);
+    std::uint32_t candidate = ranked_first_area(
+        frames, alignment, caller.per_cpu ? AreaChoice::share : AreaChoice::next, after);
     if (candidate != kNoArea && candidate != current) {
-        move_cursor(cursor, candidate, false);
-        if (per_cpu) {
-            CpuCursor::add(stats.shares);
+        move_cursor(caller.cursor, candidate, false);
+        if (caller.per_cpu) {
+            CpuCursor::add(caller.stats.shares);
         }
     }
     return candidate;
@@ -96,7 +93,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(CpuCursor& cu
 // such an area, the one with the most free frames. Sharing ranks by most free frames only, so
 // that CPUs that cannot own an area spread over the owned ones.
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
-std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
     std::uint32_t frames, std::uint64_t alignment, AreaChoice choice, std::uint32_t first) const {
     std::uint32_t most_free = kNoArea;
     std::uint32_t most_free_frames = 0;
@@ -116,7 +113,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::best_fitting_area(
         if (!extent_fits(area, state, frames, alignment)) {
             continue;
         }
-        std::uint32_t free = state.free_frames();
+        std::uint32_t free = area.free_frames();
         if (most_free == kNoArea || free > most_free_frames) {
             most_free = index;
             most_free_frames = free;
@@ -135,7 +132,9 @@ template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 void FrameAllocator<P, kDebugFill, kMaxCpus>::move_cursor(CpuCursor& cursor, std::uint32_t to,
                                                           bool owns) {
     std::uint32_t from = CpuCursor::get(cursor.area);
+    MM_ASSERT(P, to < areas_.count());  // The cursor's area is indexed without a check after.
     if (CpuCursor::get(cursor.owns_area) != 0 && from != to) {
+        MM_ASSERT(P, from < areas_.count());
         areas_[from].owner.store(kNoOwner, std::memory_order_release);
     }
     CpuCursor::set(cursor.area, to);
@@ -152,7 +151,7 @@ bool FrameAllocator<P, kDebugFill, kMaxCpus>::recalculate_unless_done(std::uint6
         return false;
     }
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
-        recalculate_area(areas_[index]);
+        mm::rescan_area<P>(areas_[index]);
     }
     recalculation_generation_.fetch_add(1, std::memory_order_release);
     CpuCursor::add(stats.recalculations);
@@ -167,12 +166,10 @@ FrameAllocator<P, kDebugFill, kMaxCpus>::last_resort(CpuCursor& stats, std::uint
     SpinCountingGuard<P> guard(recalculation_lock_, spins);
     CpuCursor::add(stats.lock_spins, spins);
     CpuCursor::add(stats.last_resort_searches);
+    // Every area is searched, whatever its free count says: the last resort is what makes
+    // "nobody fails while memory that would serve them is free" true, so it trusts no hint.
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
-        Area& area = areas_[index];
-        if (area.load_state().free_frames() < frames) {
-            continue;
-        }
-        AreaClaim claim = claim_first_fit(area, frames, alignment);
+        AreaClaim claim = claim_first_fit<P>(areas_[index], frames, alignment);
         if (claim.result == ClaimResult::claimed) {
             return {index, claim.offset};
         }

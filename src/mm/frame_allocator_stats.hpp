@@ -10,7 +10,7 @@ Totals FrameAllocator<P, kDebugFill, kMaxCpus>::totals() const {
     Totals totals;
     totals.total_frames = areas_.total_frames();
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
-        totals.free_frames += areas_[index].load_state(std::memory_order_relaxed).free_frames();
+        totals.free_frames += areas_[index].free_frames();
     }
     totals.allocated_frames = totals.total_frames - totals.free_frames;
     return totals;
@@ -26,9 +26,10 @@ AreaInfo FrameAllocator<P, kDebugFill, kMaxCpus>::area_info(std::size_t index) c
     AreaInfo info;
     info.base = area.address_of(0);
     info.frames = area.frames;
-    info.free = state.free_frames();
+    info.free = area.free_frames();
     info.marker = state.marker;
     info.limit = state.limit;
+    info.version = state.version;
     info.owner = area.owner.load(std::memory_order_relaxed);
     info.recalculations = area.recalculations.load(std::memory_order_relaxed);
     return info;
@@ -64,7 +65,7 @@ InvariantReport FrameAllocator<P, kDebugFill, kMaxCpus>::check_invariants() cons
             return InvariantReport::failure("areas overlap or are unsorted", index,
                                             areas_[index - 1].base_frame, area.base_frame);
         }
-        free_sum += area.load_state(std::memory_order_relaxed).free_count;
+        free_sum += area.free_count.load(std::memory_order_relaxed);
         frame_sum += area.frames;
         std::uint32_t owner = area.owner.load(std::memory_order_relaxed);
         if (owner == kNoOwner) {

@@ -125,6 +125,7 @@ void reset(MemoryLayout& out) {
     out.normalized.clear();
     out.usable.clear();
     out.usable_bytes = 0;
+    out.beyond_limit_bytes = 0;
     out.empty_entries = 0;
     out.clamped_entries = 0;
     out.normalized_overflow = false;
@@ -134,16 +135,22 @@ void reset(MemoryLayout& out) {
 }  // namespace
 
 void build_memory_layout(std::span<const MemoryMapEntry> map,
-                         std::span<const ReservedRange> reserved, MemoryLayout& out) {
+                         std::span<const ReservedRange> reserved, MemoryLayout& out,
+                         PhysAddr limit) {
     reset(out);
     normalize(map, out);
     for (const MapRegion& region : out.normalized) {
         if (region.type != raw(MemoryType::available)) {
             continue;
         }
+        PhysRange below = region.range;
+        if (below.end > limit) {
+            below.end = below.begin > limit ? below.begin : limit;
+            out.beyond_limit_bytes += region.range.size() - below.size();
+        }
         // The allocator deals in whole frames, so partial frames at either end are unusable.
-        const PhysAddr begin = align_up(region.range.begin, kFrameSize);
-        const PhysAddr end = align_down(region.range.end, kFrameSize);
+        const PhysAddr begin = align_up(below.begin, kFrameSize);
+        const PhysAddr end = align_down(below.end, kFrameSize);
         if (begin < end && !add_usable(begin, end, reserved, out)) {
             return;
         }

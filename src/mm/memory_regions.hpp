@@ -28,6 +28,10 @@ struct MemoryLayout {
     lib::StaticVector<PhysRange, kMaxRegions> usable;
     std::uint64_t usable_bytes = 0;
 
+    // Available memory at or above the limit build_memory_layout was given (what the CPU can
+    // address, what the direct map covers): in the normalized map, never usable.
+    std::uint64_t beyond_limit_bytes = 0;
+
     std::size_t empty_entries = 0;    // Zero-length firmware entries, dropped.
     std::size_t clamped_entries = 0;  // Entries whose end passed 2^64, cut at 2^64 - 1.
     // On overflow the tail is dropped. That only ever loses memory, never reserves less: the
@@ -43,10 +47,17 @@ struct MemoryLayout {
     bool check_invariants() const;
 };
 
+// No limit: every available address up to 2^64 - 1 may be usable.
+inline constexpr PhysAddr kNoAddressLimit = ~PhysAddr{0};
+
 // Rebuilds `out` from scratch. ACPI-reclaimable memory is not made usable: the ACPI tables live
-// there and the kernel does not copy them out yet, so reusing it would destroy them.
+// there and the kernel does not copy them out yet, so reusing it would destroy them. Usable
+// ranges end at `limit` (exclusive, rounded down to a frame): the kernel passes the lower of
+// the CPU's physical address width and the end of its direct map, so that the allocator never
+// hands out a frame the CPU cannot address or the kernel cannot reach.
 void build_memory_layout(std::span<const MemoryMapEntry> map,
-                         std::span<const ReservedRange> reserved, MemoryLayout& out);
+                         std::span<const ReservedRange> reserved, MemoryLayout& out,
+                         PhysAddr limit = kNoAddressLimit);
 
 // Bytes of the normalized map with exactly this raw type.
 std::uint64_t bytes_of_type(const MemoryLayout& layout, std::uint32_t type);

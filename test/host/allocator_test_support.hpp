@@ -1,12 +1,14 @@
 // The host platform for the frame allocator's tests: a thread_local CPU index, std::mutex as
-// the lock, and fake physical memory (an aligned host buffer standing in for a physical range)
-// for the debug fill and for tests that write into the frames they get.
+// the lock, fake physical memory (an aligned host buffer standing in for a physical range)
+// for the debug fill and for tests that write into the frames they get, and a per-thread hook
+// at the allocator's stop points (stop_point_gate.hpp, schedule_explorer.hpp use it).
 #pragma once
 
 #include <doctest/doctest.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -31,6 +33,17 @@ class HostLock {
 
   private:
     std::mutex mutex_;
+};
+
+// What a thread does when it reaches a stop point inside the allocator, or spins on one of its
+// locks. Installed per thread (HostPlatform::stop_hook); threads without one run straight on.
+class StopHook {
+  public:
+    virtual void reached(mm::StopPoint point) = 0;
+    virtual void spinning() { std::this_thread::yield(); }
+
+  protected:
+    ~StopHook() = default;
 };
 
 struct UseAfterFree {
@@ -81,9 +94,27 @@ struct HostPlatform {
     static inline std::mutex reports_mutex;
     static inline std::vector<UseAfterFree> reports;
 
+    static inline thread_local StopHook* stop_hook = nullptr;
+
     static unsigned cpu_index() { return current_cpu; }
-    // Yield rather than spin: the host has fewer cores than the tests have threads.
-    static void relax() { std::this_thread::yield(); }
+    // Yield rather than spin: the host has fewer cores than the tests have threads. Under a
+    // schedule explorer, spinning is a point where another thread must be let run.
+    static void relax() {
+        if (stop_hook != nullptr) {
+            stop_hook->spinning();
+        } else {
+            std::this_thread::yield();
+        }
+    }
+    static void stop_at(mm::StopPoint point) {
+        if (stop_hook != nullptr) {
+            stop_hook->reached(point);
+        }
+    }
+    [[noreturn]] static void assertion_failed(const char* expression, const char* file, int line) {
+        std::fprintf(stderr, "%s:%d: allocator assertion failed: %s\n", file, line, expression);
+        std::abort();
+    }
     static void* phys_to_virt(mm::PhysAddr address) {
         if (memory == nullptr || !memory->contains(address)) {
             std::abort();  // The allocator touched memory it does not manage.

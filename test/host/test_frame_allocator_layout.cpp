@@ -174,3 +174,34 @@ TEST_CASE("frame allocator layout: init refuses bad regions and bad buffers") {
     CHECK(none.error() == mm::AllocError::out_of_memory);
     CHECK(allocator->check_invariants().ok);
 }
+
+TEST_CASE("frame allocator layout: sizing [4 GiB, 2^64) is immediate and init refuses it") {
+    // What an unchecked firmware entry reaching 2^64 would hand the allocator: 2^52 frames.
+    std::vector<PhysRange> regions = {
+        {std::uint64_t{4} << 30, ~std::uint64_t{0} & ~std::uint64_t{4095}}};
+    std::uint64_t areas = (regions[0].end - regions[0].begin + mm::kAreaBytes - 1) / mm::kAreaBytes;
+    std::size_t bytes = mm::FrameAllocator<alloc_test::HostPlatform>::metadata_bytes(regions);
+    CHECK(bytes > areas * (64 + 1024));  // Hundreds of TiB: sized in O(regions), not walked.
+    auto allocator = std::make_unique<mm::FrameAllocator<alloc_test::HostPlatform>>();
+    auto status = allocator->init(regions, init_buffer, sizeof init_buffer);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error() == mm::InitError::buffer_too_small);
+}
+
+TEST_CASE("frame allocator layout: batched whole areas size like one area at a time") {
+    // A partial window, whole windows, and a region that touches the last one's window.
+    std::vector<PhysRange> regions = {
+        {0x1000, std::uint64_t{100} << 20},
+        {std::uint64_t{100} << 20, (std::uint64_t{100} << 20) + 0x5000},
+        {std::uint64_t{1} << 32, (std::uint64_t{1} << 32) + (std::uint64_t{96} << 20)}};
+    std::uint64_t areas = 0;
+    std::size_t bytes = 0;
+    mm::for_each_area_run(regions, [&](std::uint64_t, std::uint64_t frames) {
+        ++areas;
+        bytes += 64 + mm::AreaTable::bitmap_bytes(frames);
+    });
+    CHECK(areas == mm::AreaTable::area_count(regions));
+    CHECK(areas == 4 + 3);
+    CHECK(bytes + mm::AreaTable::bases_bytes(areas) ==
+          mm::AreaTable::metadata_bytes(regions, false));
+}

@@ -300,3 +300,33 @@ TEST_CASE("memory_regions: check_invariants catches a broken layout") {
     layout.normalized[0].type = kReserved;  // Usable memory inside a reserved region.
     CHECK_FALSE(layout.check_invariants());
 }
+
+TEST_CASE("memory_regions: usable memory ends at the address limit, and what is left out counts") {
+    constexpr std::uint64_t kLimit = std::uint64_t{1} << 36;  // A CPU with 36 address bits.
+    std::vector<MemoryMapEntry> map = {
+        {0x100000, 0x7ff00000, kAvailable},
+        {std::uint64_t{60} << 30, std::uint64_t{8} << 30, kAvailable},  // [60 GiB, 68 GiB)
+        {std::uint64_t{80} << 30, std::uint64_t{1} << 30, kAvailable},  // wholly above
+        {std::uint64_t{90} << 30, std::uint64_t{1} << 30, kReserved},   // not counted
+    };
+    static mm::MemoryLayout layout;
+    mm::build_memory_layout(map, {}, layout, kLimit);
+    REQUIRE(layout.check_invariants());
+    CHECK(usable(layout) == Ranges{{0x100000, 0x80000000}, {std::uint64_t{60} << 30, kLimit}});
+    CHECK(layout.beyond_limit_bytes == (std::uint64_t{4} << 30) + (std::uint64_t{1} << 30));
+    // An unaligned limit keeps only whole frames below it.
+    mm::build_memory_layout(map, {}, layout, 0x80000800);
+    CHECK(usable(layout) == Ranges{{0x100000, 0x80000000}});
+    // Without a limit, everything available is usable and nothing is left out.
+    mm::build_memory_layout(map, {}, layout);
+    CHECK(layout.beyond_limit_bytes == 0);
+}
+
+TEST_CASE("memory_regions: an available entry up to 2^64 stops at the limit") {
+    std::vector<MemoryMapEntry> map = {{std::uint64_t{4} << 30, 0, kAvailable}};
+    map[0].length = ~std::uint64_t{0} - map[0].base + 1;  // [4 GiB, 2^64): wraps, clamped.
+    static mm::MemoryLayout layout;
+    mm::build_memory_layout(map, {}, layout, std::uint64_t{1} << 40);
+    REQUIRE(layout.check_invariants());
+    CHECK(usable(layout) == Ranges{{std::uint64_t{4} << 30, std::uint64_t{1} << 40}});
+}

@@ -10,6 +10,9 @@ MiB = 1 << 20
 GiB = 1 << 30
 FRAME = 4096
 
+ADDRESS_BITS = re.compile(
+    r"mem: the CPU addresses (\d+) bits of physical memory; the direct map ends at (0x[0-9a-f]+)")
+LEFT_OUT = re.compile(r"mem: left out (.+?) of available memory at or above (0x[0-9a-f]+) \((.+?)\)")
 USABLE = re.compile(r"mem: usable .*? \((\d+) frames\) of .*?; (\d+) areas; metadata")
 USABLE_REGION = re.compile(r"(?m)^mem:   \[(0x[0-9a-f]+), (0x[0-9a-f]+)\)\s+\S+ \S+$")
 SIZES = {"128M": 128 * MiB, "1G": 1 * GiB, "6G": 6 * GiB, "16G": 16 * GiB}
@@ -32,6 +35,15 @@ def expected_bounds(ram):
 @parametrize("memory", list(SIZES))
 def test_usable_memory_matches_ram(ctx, memory):
     with ctx.boot(memory=memory, timeout=120) as m:
+        # The allocator's limit: below what the CPU addresses and the direct map covers, which
+        # leaves out none of QEMU's RAM.
+        bits_line = m.expect(ADDRESS_BITS)
+        bits, mapped_end = int(bits_line.group(1)), int(bits_line.group(2), 16)
+        if not 36 <= bits <= 52 or mapped_end < SIZES[memory]:
+            m.fail(f"{bits} address bits, direct map to {mapped_end:#x} for -m {memory}")
+        left_out = m.expect(LEFT_OUT)
+        if left_out.group(1) != "0 B" or int(left_out.group(2), 16) != min(mapped_end, 1 << bits):
+            m.fail(f"unexpected limit line: {left_out.group(0)}")
         frames, areas = usable_frames(m)
         m.expect("MarkerOS ready")
         low, high = expected_bounds(SIZES[memory])

@@ -50,6 +50,15 @@ inline CpuidResult cpuid(std::uint32_t leaf, std::uint32_t subleaf = 0) {
     return r;
 }
 
+// MAXPHYADDR: how many bits of physical address the CPU can use (CPUID 0x80000008, EAX[7:0]).
+// CPUs without that leaf address 36 bits (Intel SDM, section 4.1.4).
+inline unsigned physical_address_bits() {
+    if (cpuid(0x80000000).eax < 0x80000008) {
+        return 36;
+    }
+    return cpuid(0x80000008).eax & 0xFF;
+}
+
 inline std::uint64_t read_cr2() {
     std::uint64_t value;
     asm volatile("mov %%cr2, %0" : "=r"(value));
