@@ -60,6 +60,26 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+README_ROW = re.compile(r"^\| `src/([a-z0-9_/]+)/` \| (\d+) \|", re.MULTILINE)
+
+
+def readme_problems(readme: pathlib.Path, rank: dict[str, int]) -> list[str]:
+    """The README's map of the source must list every layered folder at its layer."""
+    if not readme.exists():
+        return []
+    listed = {folder: int(level) for folder, level in README_ROW.findall(readme.read_text())}
+    problems = []
+    for folder, level in sorted(rank.items()):
+        if folder not in listed:
+            problems.append(f"{readme}: the map of the source has no row for src/{folder}/")
+        elif listed[folder] != level:
+            problems.append(f"{readme}: src/{folder}/ is listed at layer {listed[folder]}, "
+                            f"but LAYERS puts it at {level}")
+    for folder in sorted(set(listed) - set(rank)):
+        problems.append(f"{readme}: src/{folder}/ is in the map of the source but in no layer")
+    return problems
+
+
 def main() -> int:
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "src")
     rank = {folder: level for level, group in enumerate(LAYERS) for folder in group}
@@ -92,6 +112,7 @@ def main() -> int:
     edges: dict[str, set[str]] = {}
     for source, target in counts:
         edges.setdefault(source, set()).add(target)
+    problems += readme_problems(root.parent / "README.md", rank)
     cycle = find_cycle(edges)
     if cycle:
         problems.append("cycle: " + " -> ".join(cycle))
@@ -99,7 +120,7 @@ def main() -> int:
         print(f"check-layers: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"check-layers: {len(counts)} folder-to-folder dependencies, no cycle, none against the layers")
+    print(f"check-layers: {len(counts)} folder-to-folder dependencies, no cycle, none against the layers, and the README's map agrees")
     return 0
 
 

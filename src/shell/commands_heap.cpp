@@ -70,9 +70,7 @@ const OptionSpec slabs_options[] = {
     {"reclaim", nullptr, "first flush every CPU's magazines and give free memory back"},
     {"check", nullptr, "also check every cache's invariants"},
 };
-REGISTER_COMMAND("slabs", "",
-                 "the heap's caches: object size, objects in use and free, slabs, magazines, "
-                 "frames, per-CPU hit rate",
+REGISTER_COMMAND("slabs", "", "heap caches: objects in use and free, slabs, magazines, hit rate",
                  slabs_options, 2, run_slabs);
 
 void run_kmalloc(Args& args) {

@@ -30,10 +30,7 @@ void run_picture(Args& args) {
         kprint("picture: needs the framebuffer console, and this boot has none\n");
         return;
     }
-    if (args.positional_count() > 1) {
-        kprint("picture: takes one word, on or off\n");
-        return;
-    }
+    // More than one word never gets here: the shell checks the words against the usage.
     if (args.positional_count() == 1) {
         const char* word = args.positional(0);
         if (lib::strings_equal(word, "on")) {
@@ -51,7 +48,7 @@ void run_picture(Args& args) {
 }  // namespace
 
 REGISTER_COMMAND("picture", "[on|off]",
-                 "the live picture of memory below the console (Ctrl-P toggles it): status, cost",
-                 nullptr, 0, run_picture);
+                 "the live picture of memory under the console (Ctrl-P toggles it)", nullptr, 0,
+                 run_picture);
 
 }  // namespace shell

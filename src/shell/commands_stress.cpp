@@ -208,7 +208,7 @@ const OptionSpec stress_options[] = {
     {"fill", nullptr, "fill memory, check that requests then fail cleanly, free all"},
     {"mode", "M", "per-cpu (default) or global-lock allocator"},
     {"seed", "N", "random seed (default 1)"},
-    {"vm", nullptr, "vmalloc, touch, hand over, vfree and probe instead (--ops: per CPU, 300)"},
+    {"vm", nullptr, "vmalloc, touch, hand over, vfree and probe instead"},
     {"heap", nullptr, "stress the object heap instead: random sizes, tagged objects"},
     {"areas", nullptr, "draw the area map each second (watch areas change hands)"},
 };

@@ -239,10 +239,19 @@ const CrashKind kCrashKinds[] = {
     {"ap-stack-overflow", crash_ap_stack_overflow},
 };
 
+// Wrapped to fit 80 columns, like every help page.
 void print_crash_kinds() {
+    constexpr std::size_t kWidth = 80;
     kprint("kinds:");
+    std::size_t column = 6;
     for (const CrashKind& k : kCrashKinds) {
+        std::size_t length = lib::string_length(k.name);
+        if (column + 1 + length > kWidth) {
+            kprint("\n      ");
+            column = 6;
+        }
         kprint(" {}", k.name);
+        column += 1 + length;
     }
     kprint("\n");
 }

@@ -52,8 +52,8 @@ void run_vmalloc(Args& args) {
     print_mapping(reinterpret_cast<std::uint64_t>(result.value()), true);
 }
 REGISTER_COMMAND("vmalloc", "SIZE",
-                 "map SIZE bytes of virtually contiguous memory (2 MiB pages where possible)",
-                 nullptr, 0, run_vmalloc);
+                 "map SIZE bytes virtually contiguous (2 MiB pages where possible)", nullptr, 0,
+                 run_vmalloc);
 
 void run_vfree(Args& args) {
     std::uint64_t address = 0;
@@ -119,8 +119,7 @@ void run_vmaps(Args& args) {
 const OptionSpec vmaps_options[] = {
     {"runs", nullptr, "also list the first physical runs behind each mapping"},
 };
-REGISTER_COMMAND("vmaps", "",
-                 "the vmalloc mappings, their pages and runs, and TLB shootdown counts",
+REGISTER_COMMAND("vmaps", "", "the vmalloc mappings, their pages and runs, TLB shootdown counts",
                  vmaps_options, 1, run_vmaps);
 
 }  // namespace

@@ -110,8 +110,7 @@ void run_vmdemo(Args&) {
     unpin(head);
     vmalloc_and_show("after unpinning");
 }
-REGISTER_COMMAND("vmdemo", "",
-                 "fragment physical memory, then show vmalloc succeed where contiguous fails",
+REGISTER_COMMAND("vmdemo", "", "fragment memory, then show vmalloc succeed where contiguous fails",
                  nullptr, 0, run_vmdemo);
 
 }  // namespace

@@ -11,7 +11,7 @@ GiB = 1 << 30
 FRAME = 4096
 
 ADDRESS_BITS = re.compile(
-    r"mem: the CPU addresses (\d+) bits of physical memory; the direct map ends at (0x[0-9a-f]+)")
+    r"mem: the CPU addresses (\d+) bits of physical memory; the direct map ends at (0x[0-9a-f]+)\r?\n")
 LEFT_OUT = re.compile(r"mem: left out (.+?) of available memory at or above (0x[0-9a-f]+) \((.+?)\)")
 USABLE = re.compile(r"mem: usable .*? \((\d+) frames\) of .*?; (\d+) areas; metadata")
 USABLE_REGION = re.compile(r"(?m)^mem:   \[(0x[0-9a-f]+), (0x[0-9a-f]+)\)\s+\S+ \S+$")

@@ -109,7 +109,7 @@ def test_picture_cells_take_their_owners_colours(ctx):
         assert status(m, "picture on")[0] == "shown"
         assert status(m, "picture off")[0] == "hidden"
         assert "neither on nor off" in m.command("picture sideways")
-        assert "takes one word" in m.command("picture on off")
+        assert "unexpected 'off' (usage: picture [on|off])" in m.command("picture on off")
         assert status(m)[0] == "hidden"  # the refusals changed nothing
         m.command("poweroff", expect_prompt=False)
         m.expect_exit(CLEAN_EXIT)

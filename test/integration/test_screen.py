@@ -54,7 +54,8 @@ def test_framebuffer_console_shows_the_log_cell_for_cell(ctx):
         assert console.groups() == ("1024", "768", "128", "48"), console.group(0)
         m.expect("MarkerOS ready")
         m.expect_prompt()
-        m.command("cpus")
+        # A line longer than a row (128 columns): the echo of a long mistyped command.
+        assert "unknown command" in m.command("no-such-command" + " with-a-long-tail" * 8)
         screen = read_screen(m, font_next_to(ctx.iso))
         assert (screen.columns, screen.rows) == (128, 48)
 
@@ -63,7 +64,8 @@ def test_framebuffer_console_shows_the_log_cell_for_cell(ctx):
         assert screen.text(0) == banner, f"row 0 shows {screen.text(0)!r}"
 
         # The rows are the serial log's lines from the banner on, long ones wrapped at a word
-        # (`cpus` prints one longer than 128 characters): nothing lost, nothing scrolled away.
+        # (the mistyped command's echo is longer than 128 characters): nothing lost, nothing
+        # scrolled away.
         lines = [line.rstrip() for line in m.log[m.log.index(banner):].split("\n")]
         rows = [row for line in lines for row in wrap(line, screen.columns)]
         assert len(rows) > len(lines), "no line wrapped: the test checks less than it says"

@@ -2,6 +2,7 @@
 terminal's editing keys, Tab and over-long lines behave, and Ctrl-C stops every long command
 with a partial summary and nothing lost."""
 import re
+from pathlib import Path
 
 from qemu import CLEAN_EXIT
 
@@ -249,7 +250,9 @@ def test_newcomer_vga_screen_follows_the_editing_and_the_watch(ctx):
     import socket
     import tempfile
     path = os.path.join(tempfile.mkdtemp(prefix="markeros-vga-"), "monitor.sock")
-    with ctx.boot(extra_args=["-monitor", f"unix:{path},server,nowait"]) as m:
+    # The ISO whose GRUB menu keeps text mode: with a framebuffer the console draws there instead.
+    text_iso = str(Path(ctx.iso).with_name("kernel-text.iso"))
+    with ctx.boot(iso=text_iso, extra_args=["-monitor", f"unix:{path},server,nowait"]) as m:
         ready(m)
         monitor = socket.socket(socket.AF_UNIX)
         monitor.connect(path)

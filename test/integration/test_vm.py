@@ -70,7 +70,7 @@ def test_vmalloc_vfree_and_vmaps(ctx):
         assert "is a CPU's kernel stack; refused" in m.command(f"vfree {stack}")
         assert len([s for s in mappings(m.command("vmaps")) if s.group(3) == "stack"]) == 3
         assert "invalid request" in m.command("vmalloc 0")
-        assert "expected a number" in m.command("vmalloc")
+        assert "missing SIZE (usage: vmalloc SIZE)" in m.command("vmalloc")
         assert small_address in m.command("vmaps")
         assert f"vfree: freed {small_address}" in m.command(f"vfree {small_address}")
         finish(m)
