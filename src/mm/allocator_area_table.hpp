@@ -3,11 +3,17 @@
 //
 // Buffer layout (every piece 64-byte aligned):
 //
-//   | Area[0] ... Area[count-1] | base frames | bitmap 0 | bitmap 1 | ... | (debug fill: poison) |
+//   | Area[0] ... Area[count-1] | base frames | window table | bitmap 0 | ... | (debug: poison) |
 //
-// The base frames are a copy of every area's base_frame, packed eight to a cache line, for the
-// binary search that finds a freed frame's area: searching the descriptors themselves would
-// read lines whose state word other CPUs keep writing, one cache miss per step.
+// The base frames are a copy of every area's base_frame, packed eight to a cache line: searching
+// the descriptors themselves would read lines whose state word other CPUs keep writing.
+//
+// The window table finds a frame's area without a search: an area never leaves its 32 MiB-aligned
+// window, so entry w is the index of the first area whose base lies in window w or later, and the
+// areas of window w are [table[w], table[w + 1]), almost always exactly one. It spans the windows
+// from the first usable frame to the last and is built only when that span is small next to the
+// usable memory (see kWindowsPerArea): sparse maps, with a far-away region, fall back to the
+// binary search over the base frames (docs/DESIGN.md, section 2).
 //
 // The metadata is sized by the number of areas, that is by usable memory, never by the highest
 // address: QEMU reports a reserved region near 1 TiB even for a 128 MiB guest.
@@ -112,13 +118,45 @@ class AreaTable {
         return (bytes + kAlignment - 1) / kAlignment * kAlignment;
     }
 
+    // The window table costs at most 4-byte entries for kWindowsPerArea windows per area plus
+    // kWindowSlack windows: 16 bytes beside each area's 1 KiB bitmap, plus 4 KiB at most, so any
+    // span up to 32 GiB gets a table. A sparser map does without it.
+    static constexpr std::uint64_t kWindowsPerArea = 4;
+    static constexpr std::uint64_t kWindowSlack = 1024;
+
+    // The first window of `regions` and the table's entry count: one per window of the span and
+    // one past the end, or 0 when the span is too sparse for a table (or there are no regions).
+    struct WindowSpan {
+        std::uint64_t first_window = 0;
+        std::uint64_t entries = 0;
+    };
+    static constexpr WindowSpan window_span(std::span<const PhysRange> regions,
+                                            std::uint64_t areas) {
+        if (regions.empty()) {
+            return {};
+        }
+        std::uint64_t first = (regions.front().begin >> kFrameShift) / kFramesPerArea;
+        std::uint64_t last = ((regions.back().end >> kFrameShift) - 1) / kFramesPerArea;
+        std::uint64_t windows = last - first + 1;
+        if (windows > areas * kWindowsPerArea + kWindowSlack) {
+            return {first, 0};
+        }
+        return {first, windows + 1};
+    }
+
+    static constexpr std::size_t window_table_bytes(std::uint64_t entries) {
+        std::size_t bytes = entries * sizeof(std::uint32_t);
+        return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    }
+
     // O(regions). Cannot overflow: 2^52 frames at most make 2^39 areas of about 2 KiB each.
     static std::size_t metadata_bytes(std::span<const PhysRange> regions, bool with_poison) {
         std::size_t total = 0;
         for_each_area_batch(regions, [&](std::uint64_t, std::uint64_t frames, std::uint64_t n) {
             total += n * (sizeof(Area) + bitmap_bytes(frames) * (with_poison ? 2 : 1));
         });
-        return total + bases_bytes(area_count(regions));
+        std::uint64_t areas = area_count(regions);
+        return total + bases_bytes(areas) + window_table_bytes(window_span(regions, areas).entries);
     }
 
     static std::uint64_t area_count(std::span<const PhysRange> regions) {
@@ -133,6 +171,9 @@ class AreaTable {
                                 bool with_poison) {
         areas_ = nullptr;
         bases_ = nullptr;
+        windows_ = nullptr;
+        first_window_ = 0;
+        window_count_ = 0;
         count_ = 0;
         total_frames_ = 0;
         if (!regions_valid(regions)) {
@@ -152,7 +193,11 @@ class AreaTable {
         auto* bytes_out = static_cast<unsigned char*>(buffer);
         auto* areas = reinterpret_cast<Area*>(bytes_out);
         auto* bases = reinterpret_cast<std::uint64_t*>(bytes_out + count * sizeof(Area));
-        unsigned char* next_bitmap = reinterpret_cast<unsigned char*>(bases) + bases_bytes(count);
+        WindowSpan span = window_span(regions, count);
+        auto* windows = reinterpret_cast<std::uint32_t*>(reinterpret_cast<unsigned char*>(bases) +
+                                                         bases_bytes(count));
+        unsigned char* next_bitmap =
+            reinterpret_cast<unsigned char*>(windows) + window_table_bytes(span.entries);
         std::uint32_t index = 0;
         for_each_area_run(regions, [&](std::uint64_t base_frame, std::uint64_t frames) {
             bases[index] = base_frame;
@@ -168,9 +213,15 @@ class AreaTable {
             }
             total_frames_ += frames;
         });
+        fill_window_table(windows, span, bases, index);
         areas_ = areas;
         bases_ = bases;
         count_ = index;
+        if (span.entries > 0) {
+            windows_ = windows;
+            first_window_ = span.first_window;
+            window_count_ = span.entries - 1;
+        }
         return {};
     }
 
@@ -179,15 +230,32 @@ class AreaTable {
     Area& operator[](std::uint32_t index) { return areas_[index]; }
     const Area& operator[](std::uint32_t index) const { return areas_[index]; }
 
+    // Whether find() looks areas up in the window table (false: binary search over all bases).
+    bool has_window_table() const { return windows_ != nullptr; }
+
     // The area holding physical frame `frame`, or kNoArea: area `hint` if it holds the frame,
-    // else a binary search over bases.
+    // else the areas of the frame's window (one in the common case), else a binary search.
     std::uint32_t find(std::uint64_t frame, std::uint32_t hint = kNoArea) const {
         // Most frees give frames back to the area the freeing CPU freed into last: try it first.
         if (hint < count_ && frame - areas_[hint].base_frame < areas_[hint].frames) {
             return hint;
         }
-        std::uint32_t low = 0;
-        std::uint32_t high = count_;  // The answer is the last area with base <= frame.
+        if (windows_ == nullptr) {
+            return search(frame, 0, count_);
+        }
+        // Below the first window the subtraction wraps and lands past the end as well.
+        std::uint64_t window = frame / kFramesPerArea - first_window_;
+        if (window >= window_count_) {
+            return kNoArea;
+        }
+        return search(frame, windows_[window], windows_[window + 1]);
+    }
+
+  private:
+    // The area among [low, high) holding `frame`, or kNoArea: the last one whose base is at most
+    // `frame`, if the frame is inside it. One comparison when the range holds a single area.
+    std::uint32_t search(std::uint64_t frame, std::uint32_t low, std::uint32_t high) const {
+        std::uint32_t const begin = low;
         while (low < high) {
             std::uint32_t middle = low + (high - low) / 2;
             if (bases_[middle] <= frame) {
@@ -196,14 +264,27 @@ class AreaTable {
                 high = middle;
             }
         }
-        if (low == 0) {
+        if (low == begin) {
             return kNoArea;
         }
         const Area& area = areas_[low - 1];
         return frame - area.base_frame < area.frames ? low - 1 : kNoArea;
     }
 
-  private:
+    // Entry w = the index of the first area whose base frame is in window first_window + w or
+    // later; the last entry is `count`. O(windows + areas), once at init.
+    static void fill_window_table(std::uint32_t* windows, WindowSpan span,
+                                  const std::uint64_t* bases, std::uint32_t count) {
+        std::uint32_t area = 0;
+        for (std::uint64_t w = 0; w < span.entries; ++w) {
+            std::uint64_t window_base = (span.first_window + w) * kFramesPerArea;
+            while (area < count && bases[area] < window_base) {
+                ++area;
+            }
+            windows[w] = area;
+        }
+    }
+
     // Places one bitmap at `cursor` and advances it. Free bitmaps start with `frames` set bits;
     // the bits past `frames` (and padding words) are 0 forever, so they can never be claimed.
     static bitmap::AtomicWord* lay_out_bitmap(unsigned char*& cursor, std::uint64_t frames,
@@ -225,7 +306,10 @@ class AreaTable {
     }
 
     Area* areas_ = nullptr;
-    const std::uint64_t* bases_ = nullptr;  // bases_[i] == areas_[i].base_frame, never written.
+    const std::uint64_t* bases_ = nullptr;    // bases_[i] == areas_[i].base_frame, never written.
+    const std::uint32_t* windows_ = nullptr;  // The window table, or null: see the file comment.
+    std::uint64_t first_window_ = 0;
+    std::uint64_t window_count_ = 0;  // Windows the table covers (it has one entry more).
     std::uint32_t count_ = 0;
     std::uint64_t total_frames_ = 0;
 };

@@ -48,8 +48,8 @@ void check_layout(Harness<>& harness, const std::vector<ExpectedArea>& expected)
     CHECK(report.ok);
 }
 
-// Four areas: descriptors, one cache line of base frames, bitmaps.
-alignas(64) unsigned char init_buffer[4 * (64 + 1024) + 64];
+// Four areas: descriptors, one cache line of base frames, one of window table, bitmaps.
+alignas(64) unsigned char init_buffer[4 * (64 + 1024) + 64 + 64];
 
 std::uint64_t usable_bytes(const std::vector<PhysRange>& regions) {
     std::uint64_t total = 0;
@@ -139,11 +139,12 @@ TEST_CASE("frame allocator layout: metadata stays within 40 KiB per GiB") {
         INFO("metadata " << bytes << " bytes, " << per_gib << " per GiB");
         CHECK(per_gib <= 40.0 * 1024);
     }
-    // Exactly: 32 areas x (64-byte descriptor + 1 KiB bitmap) per GiB.
+    // Exactly: 32 areas x (64-byte descriptor + 1 KiB bitmap) per GiB, their 32 base frames and
+    // a window table of 33 4-byte entries (132 bytes, padded to 192).
     std::vector<PhysRange> one_gib = {{0, lib::GiB}};
-    CHECK(Harness<>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 1024) + 32 * 8);
+    CHECK(Harness<>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 1024) + 32 * 8 + 192);
     // Debug fill adds a poison bitmap per area.
-    CHECK(Harness<true>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 2 * 1024) + 32 * 8);
+    CHECK(Harness<true>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 2 * 1024) + 32 * 8 + 192);
 }
 
 TEST_CASE("frame allocator layout: init refuses bad regions and bad buffers") {
@@ -202,6 +203,8 @@ TEST_CASE("frame allocator layout: batched whole areas size like one area at a t
     });
     CHECK(areas == mm::AreaTable::area_count(regions));
     CHECK(areas == 4 + 3);
-    CHECK(bytes + mm::AreaTable::bases_bytes(areas) ==
+    // Windows 0 to 130: 132 table entries, padded to 576 bytes.
+    CHECK(mm::AreaTable::window_span(regions, areas).entries == 132);
+    CHECK(bytes + mm::AreaTable::bases_bytes(areas) + 576 ==
           mm::AreaTable::metadata_bytes(regions, false));
 }
