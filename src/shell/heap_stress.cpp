@@ -10,6 +10,7 @@
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/spinlock.hpp"
+#include "shell/stress_inbox.hpp"
 #include "smp/idle.hpp"
 
 namespace heap_stress {
@@ -31,11 +32,9 @@ struct Object {
 // Each CPU's working memory, itself from the heap (a large allocation): its live objects and
 // the inbox where other CPUs leave objects for it to free.
 struct Workspace {
-    smp::Spinlock inbox_lock{"heap stress inbox"};
-    std::uint32_t inbox_count = 0;
     std::uint32_t live_count = 0;
     std::atomic<std::uint64_t> ops{0};  // read by CPU 0 for the progress line
-    Object inbox[kInboxCapacity];
+    shell::StressInbox<Object, kInboxCapacity> inbox{"heap stress inbox"};
     Object live[kLiveCapacity];
 };
 
@@ -190,43 +189,17 @@ class Worker {
         if (may_send && run.cpus > 1 && below(100) < run.options.remote_percent) {
             std::uint32_t target = std::uint32_t(below(run.cpus - 1));
             target += target >= cpu_ ? 1 : 0;
-            // Never wait for an inbox (see stress.cpp): busy or full means "free here".
-            Workspace& other = *run.workspaces[target];
-            if (other.inbox_lock.try_lock()) {
-                bool sent = other.inbox_count < kInboxCapacity;
-                if (sent) {
-                    other.inbox[other.inbox_count++] = object;
-                    ++stats_.remote_frees_sent;
-                }
-                other.inbox_lock.unlock();
-                if (sent) {
-                    return;
-                }
+            // A busy or full inbox means "free here".
+            if (run.workspaces[target]->inbox.try_post(object)) {
+                ++stats_.remote_frees_sent;
+                return;
             }
         }
         free_now(object);
     }
 
     void drain_inbox(bool wait) {
-        Object batch[32];
-        for (;;) {
-            std::uint32_t taken = 0;
-            if (wait) {
-                workspace_.inbox_lock.lock();
-            } else if (!workspace_.inbox_lock.try_lock()) {
-                return;
-            }
-            while (taken < 32 && workspace_.inbox_count > 0) {
-                batch[taken++] = workspace_.inbox[--workspace_.inbox_count];
-            }
-            workspace_.inbox_lock.unlock();
-            if (taken == 0) {
-                return;
-            }
-            for (std::uint32_t i = 0; i < taken; ++i) {
-                free_now(batch[i]);
-            }
-        }
+        workspace_.inbox.drain(wait, [this](const Object& object) { free_now(object); });
     }
 
     void one_step() {

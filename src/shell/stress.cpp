@@ -14,6 +14,7 @@
 #include "shell/area_map.hpp"
 #include "shell/picture.hpp"
 #include "shell/shell.hpp"
+#include "shell/stress_inbox.hpp"
 #include "smp/idle.hpp"
 
 namespace stress {
@@ -48,12 +49,10 @@ struct FillLink {
 // Each CPU's working memory, taken from the frame allocator before the run (and so not
 // counted in it): its live allocations and the inbox where other CPUs leave frames to free.
 struct Workspace {
-    smp::Spinlock inbox_lock{"stress inbox"};
-    std::uint32_t inbox_count = 0;
     std::uint32_t live_count = 0;
     std::atomic<std::uint64_t> ops{0};  // read by CPU 0 for the progress line
     mm::PhysAddr fill_head = 0;
-    Allocation inbox[kInboxCapacity];
+    shell::StressInbox<Allocation, kInboxCapacity> inbox{"stress inbox"};
     Allocation live[kLiveCapacity];
 };
 static_assert(sizeof(Workspace) <= kWorkspaceFrames * mm::kFrameSize);
@@ -258,20 +257,10 @@ class Worker {
         if (may_send && run.cpus > 1 && random_.below(100) < run.options.remote_percent) {
             std::uint32_t target = std::uint32_t(random_.below(run.cpus - 1));
             target += target >= cpu_ ? 1 : 0;
-            // Never wait for an inbox: a ticket lock hands itself to the next waiter in line
-            // even when that CPU is not running (under emulation, a vCPU without a host
-            // thread), and waiters then queue behind it. A busy or full inbox means "free here".
-            Workspace& other = *run.workspaces[target];
-            if (other.inbox_lock.try_lock()) {
-                bool sent = other.inbox_count < kInboxCapacity;
-                if (sent) {
-                    other.inbox[other.inbox_count++] = a;
-                    ++stats_.remote_frees_sent;
-                }
-                other.inbox_lock.unlock();
-                if (sent) {
-                    return;
-                }
+            // A busy or full inbox means "free here".
+            if (run.workspaces[target]->inbox.try_post(a)) {
+                ++stats_.remote_frees_sent;
+                return;
             }
         }
         free_now(a);
@@ -279,25 +268,7 @@ class Worker {
 
     // `wait`: the final drain must empty the inbox; the periodic one skips a busy inbox.
     void drain_inbox(bool wait) {
-        Allocation batch[32];
-        for (;;) {
-            std::uint32_t taken = 0;
-            if (wait) {
-                workspace_.inbox_lock.lock();
-            } else if (!workspace_.inbox_lock.try_lock()) {
-                return;
-            }
-            while (taken < 32 && workspace_.inbox_count > 0) {
-                batch[taken++] = workspace_.inbox[--workspace_.inbox_count];
-            }
-            workspace_.inbox_lock.unlock();
-            if (taken == 0) {
-                return;
-            }
-            for (std::uint32_t i = 0; i < taken; ++i) {
-                free_now(batch[i]);
-            }
-        }
+        workspace_.inbox.drain(wait, [this](const Allocation& a) { free_now(a); });
     }
 
     void release_random_live() {
