@@ -65,4 +65,19 @@ vm::ShootdownCounters counters(std::uint32_t cpu_index) {
     return shootdown.counters(cpu_index);
 }
 
+vm::ShootdownCounters totals(std::uint32_t cpus) {
+    vm::ShootdownCounters sum{};
+    for (std::uint32_t i = 0; i < cpus; ++i) {
+        vm::ShootdownCounters c = counters(i);
+        sum.rounds += c.rounds;
+        sum.ipis_sent += c.ipis_sent;
+        sum.received += c.received;
+        sum.pages_flushed += c.pages_flushed;
+        sum.full_flushes += c.full_flushes;
+        sum.pages_batched += c.pages_batched;
+        sum.wait_ns += c.wait_ns;
+    }
+    return sum;
+}
+
 }  // namespace tlb

@@ -28,5 +28,7 @@ void join();
 void flush_all_here();
 
 vm::ShootdownCounters counters(std::uint32_t cpu_index);
+// The counters of CPUs 0..cpus-1 added up.
+vm::ShootdownCounters totals(std::uint32_t cpus);
 
 }  // namespace tlb

@@ -78,18 +78,7 @@ REGISTER_COMMAND("vfree", "ADDR", "unmap a vmalloc mapping, flush every CPU's TL
                  nullptr, 0, run_vfree);
 
 void print_shootdown_counters() {
-    vm::ShootdownCounters sum{};
-    std::uint32_t cpus = smp::online_cpu_count();
-    for (std::uint32_t i = 0; i < cpus; ++i) {
-        vm::ShootdownCounters c = tlb::counters(i);
-        sum.rounds += c.rounds;
-        sum.ipis_sent += c.ipis_sent;
-        sum.received += c.received;
-        sum.pages_flushed += c.pages_flushed;
-        sum.full_flushes += c.full_flushes;
-        sum.pages_batched += c.pages_batched;
-        sum.wait_ns += c.wait_ns;
-    }
+    vm::ShootdownCounters sum = tlb::totals(smp::online_cpu_count());
     kprint(
         "shootdowns: rounds={} ipis-sent={} received={} pages-flushed={} full-flushes={} "
         "pages-batched={} rounds-saved-by-batching={} wait={} us\n",

@@ -222,18 +222,6 @@ void work(std::uint32_t me, void* context) {
     serve(self, me, run.cpus, false);
 }
 
-// Rounds, IPIs and acknowledgements of every online CPU so far.
-vm::ShootdownCounters shootdown_totals(std::uint32_t cpus) {
-    vm::ShootdownCounters sum{};
-    for (std::uint32_t i = 0; i < cpus; ++i) {
-        vm::ShootdownCounters c = tlb::counters(i);
-        sum.rounds += c.rounds;
-        sum.ipis_sent += c.ipis_sent;
-        sum.received += c.received;
-    }
-    return sum;
-}
-
 }  // namespace
 
 void run(const Options& options, Result& result) {
@@ -252,7 +240,7 @@ void run(const Options& options, Result& result) {
     }
     std::uint64_t free_before = kmem::allocator().totals().free_frames;
     std::uint64_t waiting_before = kvm::stats().tables_waiting;
-    vm::ShootdownCounters before = shootdown_totals(online);
+    vm::ShootdownCounters before = tlb::totals(online);
 
     static Run shared;  // atomics: not on the stack of a CPU that may return first
     shared.options = &options;
@@ -263,7 +251,7 @@ void run(const Options& options, Result& result) {
     smp::run_on_cpus(cpus, work, &shared);
     result.elapsed_ns = tsc::now_ns() - started;
 
-    vm::ShootdownCounters after = shootdown_totals(online);
+    vm::ShootdownCounters after = tlb::totals(online);
     result.rounds = after.rounds - before.rounds;
     result.ipis = after.ipis_sent - before.ipis_sent;
     result.received = after.received - before.received;
