@@ -1,15 +1,21 @@
 // One area: a contiguous run of at most 8192 usable frames inside one 32 MiB physical window,
-// its bitmap (the truth), its packed state word and its free count (the hints).
+// its bitmap, a counter per 2 MiB block (together, the truth) and its packed state word (the
+// hint).
 //
 //   state = | version:36 | limit:14 | marker:14 |     (one 64-bit atomic)
-//   free_count                                      (a 32-bit atomic beside it)
+//   block_free[16]                                  (a 16-bit atomic per 2 MiB block)
 //
 // [marker, limit) is the extent believed free: the original idea's marker, plus the end of the
 // extent so that limit - marker is "the largest free extent, if known". At every quiescent point
-// every frame in [marker, limit) is free and free_count equals the number of free bits; in
-// between, the extent may be stale and free_count may be high (never low: see free_count).
-// Stale hints cost speed, never safety, because frames change hands only through the verified
-// bit transitions of bitmap_atomic.hpp.
+// every frame in [marker, limit) is free; in between, the extent may be stale. Stale hints cost
+// speed, never safety, because frames change hands only through the verified transitions of
+// bitmap_atomic.hpp and allocator_blocks.hpp.
+//
+// A block's counter is the number of its frames that are free and not reserved by a claim in
+// flight, or kBlockWhole when the block was handed out as one 2 MiB block: one compare-exchange
+// takes or returns a whole block, and its bits are then not looked at (they stay set). A frame
+// is free exactly when its bit is set and its block is not whole (or being split). The area's
+// free count is the sum of its counters: exact at quiescent points, never above the free bits.
 #pragma once
 
 #include <atomic>
@@ -19,6 +25,7 @@
 #include "mm/allocator_platform.hpp"
 #include "mm/allocator_types.hpp"
 #include "mm/bitmap_atomic.hpp"
+#include "mm/bitmap_words.hpp"
 
 namespace mm {
 
@@ -64,27 +71,31 @@ static_assert(AreaState::unpack(AreaState{8192, 8192, AreaState::kVersionMask}.p
               8192);
 static_assert(AreaState{0, 0, AreaState::kVersionMask}.next().version == 0);
 
-// The descriptor: one cache line, so CPUs working in different areas never share a line.
+// Counter values above any frame count: the block was taken whole, or a partial free of a whole
+// block is turning it back into bits (allocator_blocks.hpp).
+inline constexpr std::uint16_t kBlockWhole = 0xFFFF;
+inline constexpr std::uint16_t kBlockSplitting = 0xFFFE;
+inline constexpr std::uint32_t kBlocksPerArea = kFramesPerArea / kFramesPerHugeFrame;
+static_assert(kBlocksPerArea * sizeof(std::uint16_t) <= 32,
+              "the block counters share the state word's cache line");
+
+// The descriptor: two cache lines. The first is written by allocations and frees (the state and
+// the block counters); the second is fixed at init and read by every operation, so
+// it stays shared in every CPU's cache. CPUs working in different areas never share a line.
 struct alignas(64) Area {
     std::atomic<std::uint64_t> state{0};
-    // Frames free in this area, maintained by deltas in an order that keeps it from ever
-    // reading below the number of free bits: a free adds before it releases its bits, a claim
-    // subtracts after it has claimed them, and a give-back subtracts what others freed under
-    // it. So an area whose count is below n has fewer than n free frames at that moment, and
-    // the count is exact at quiescent points. It may read above `frames` only while a double
-    // free races; free_frames() clamps.
-    std::atomic<std::uint32_t> free_count{0};
-    // The CPU whose cursor owns this area, or kNoOwner. A hint for choosing areas: sharing an
-    // owned area is allowed and safe.
-    std::atomic<std::uint32_t> owner{kNoOwner};
+    std::atomic<std::uint16_t> block_free[kBlocksPerArea] = {};
+    // Written under the recalculation lock (load + store), read by statistics.
+    std::atomic<std::uint64_t> recalculations{0};
+
+    alignas(64) std::uint64_t base_frame = 0;  // Physical frame number of bit 0.
     std::uint32_t frames = 0;
-    std::uint64_t base_frame = 0;  // Physical frame number of bit 0.
+    // base_frame % 512: bit `offset` lies in block (offset + block_phase) / 512.
+    std::uint32_t block_phase = 0;
     bitmap::AtomicWord* free_bits = nullptr;
     // Debug fill only (else null): set when a frame is freed and filled, cleared when it is
     // handed out again after its fill was verified.
     bitmap::AtomicWord* poisoned_bits = nullptr;
-    // Written under the recalculation lock (load + store), read by statistics.
-    std::atomic<std::uint64_t> recalculations{0};
 
     AreaState load_state(std::memory_order order = std::memory_order_acquire) const {
         return AreaState::unpack(state.load(order));
@@ -97,22 +108,92 @@ struct alignas(64) Area {
         expected = AreaState::unpack(seen);
         return done;
     }
+
+    std::uint32_t block_of(std::uint32_t offset) const {
+        return (offset + block_phase) / kFramesPerHugeFrame;
+    }
+    // The offsets of block `block` that belong to the area: [first, end).
+    std::uint32_t block_first(std::uint32_t block) const {
+        std::uint32_t start = block * kFramesPerHugeFrame;
+        return start > block_phase ? start - block_phase : 0;
+    }
+    std::uint32_t block_end(std::uint32_t block) const {
+        std::uint32_t end = (block + 1) * kFramesPerHugeFrame - block_phase;
+        return end < frames ? end : frames;
+    }
+    std::uint32_t block_count() const { return block_of(frames - 1) + 1; }
+    // Whether the block's frames are out of the bitmap's hands: taken whole, or being split.
+    bool block_taken(std::uint32_t block) const {
+        return block_free[block].load(std::memory_order_relaxed) > kFramesPerHugeFrame;
+    }
+
+    // Frames free and not reserved: the sum of the block counters (whole blocks count 0).
     std::uint32_t free_frames() const {
-        std::uint32_t count = free_count.load(std::memory_order_relaxed);
-        return count < frames ? count : frames;
-    }
-    void count_freed(std::uint32_t count) {
-        free_count.fetch_add(count, std::memory_order_relaxed);
-    }
-    void count_taken(std::uint32_t count) {
-        free_count.fetch_sub(count, std::memory_order_relaxed);
+        std::uint32_t total = 0;
+        for (const auto& counter : block_free) {
+            std::uint16_t value = counter.load(std::memory_order_relaxed);
+            total += value <= kFramesPerHugeFrame ? value : 0;
+        }
+        return total;
     }
     std::size_t bitmap_words() const { return bitmap::words_for_bits(frames); }
-    auto load_free_word() const { return bitmap::relaxed_loader(free_bits); }
+    // The blocks as a search sees them, one bit per block in each mask: taken (whole or being
+    // split: every frame allocated) and all free (the counter holds every frame of the block).
+    struct BlockClasses {
+        std::uint32_t taken = 0;
+        std::uint32_t all_free = 0;
+    };
+    BlockClasses block_classes() const {
+        BlockClasses classes;
+        for (std::uint32_t block = 0; block < block_count(); ++block) {
+            std::uint16_t value = block_free[block].load(std::memory_order_relaxed);
+            if (value > kFramesPerHugeFrame) {
+                classes.taken |= 1u << block;
+            } else if (value == block_end(block) - block_first(block)) {
+                classes.all_free |= 1u << block;
+            }
+        }
+        return classes;
+    }
+    // The bitmap as every search sees it: a taken block's bits read as allocated, and an all-free
+    // block's bits are known without reading them, so a rescan of an area of whole blocks reads
+    // no bitmap line. The counters are read once, when the loader is made: a search is a hint
+    // checked again by the claim that acts on it, like its reads of the bits. Word `index`
+    // covers offsets [64 index, 64 index + 64), which lie in at most two blocks.
+    auto load_free_word() const {
+        return [this, classes = block_classes()](std::size_t index) {
+            if ((classes.taken | classes.all_free) == 0) {
+                return free_bits[index].load(std::memory_order_relaxed);
+            }
+            auto first = static_cast<std::uint32_t>(index * bitmap::kBitsPerWord) + block_phase;
+            std::uint32_t low = first / kFramesPerHugeFrame;
+            std::uint32_t high = (first + bitmap::kBitsPerWord - 1) / kFramesPerHugeFrame;
+            // Bits past the area's last frame belong to no block and read 0.
+            std::size_t valid = frames - index * bitmap::kBitsPerWord;
+            bitmap::Word in_area =
+                valid >= bitmap::kBitsPerWord ? ~bitmap::Word{0} : bitmap::bit_mask(0, valid);
+            auto part = [&](std::uint32_t block, bitmap::Word mask) {
+                if ((classes.taken >> block & 1) != 0) {
+                    return bitmap::Word{0};
+                }
+                if ((classes.all_free >> block & 1) != 0) {
+                    return mask & in_area;
+                }
+                return free_bits[index].load(std::memory_order_relaxed) & mask;
+            };
+            if (low == high || high >= kBlocksPerArea) {
+                return part(low, ~bitmap::Word{0});
+            }
+            bitmap::Word low_bits = bitmap::bit_mask(0, high * kFramesPerHugeFrame - first);
+            return part(low, low_bits) | part(high, ~low_bits);
+        };
+    }
     PhysAddr address_of(std::uint32_t offset) const { return (base_frame + offset) << kFrameShift; }
 };
 
-static_assert(sizeof(Area) == 64 && alignof(Area) == 64);
+static_assert(sizeof(Area) == 128 && alignof(Area) == 64);
+static_assert(offsetof(Area, base_frame) == 64, "the fixed fields have a line of their own");
+static_assert(std::atomic<std::uint16_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 

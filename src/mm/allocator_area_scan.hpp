@@ -75,15 +75,36 @@ bool sweep_area(Area& area, std::uint32_t frames, std::uint64_t alignment) {
     return publish_state<P>(area, seen, desired);
 }
 
-// Free frames of this area that lie in entirely free, 2 MiB-aligned blocks of 512 frames.
+// Free frames of this area that lie in entirely free, 2 MiB-aligned blocks of 512 frames: the
+// blocks whose counter says all 512 free (exact at quiescent points, which check_area verifies).
 inline void count_free_huge_blocks(const Area& area, Fragmentation& into) {
-    std::uint64_t block = aligned_offset(area.base_frame, 0, kFramesPerHugeFrame);
-    for (; block + kFramesPerHugeFrame <= area.frames; block += kFramesPerHugeFrame) {
-        if (bitmap::all_set(block, kFramesPerHugeFrame, area.load_free_word())) {
+    for (std::uint32_t block = 0; block < area.block_count(); ++block) {
+        if (area.block_free[block].load(std::memory_order_relaxed) == kFramesPerHugeFrame) {
             into.free_huge_blocks += 1;
             into.frames_in_free_huge_blocks += kFramesPerHugeFrame;
         }
     }
+}
+
+// Checks one block's counter against its bits: a whole block still has every bit set (its
+// frames went out without them), any other counts exactly its free bits.
+inline InvariantReport check_block(const Area& area, std::uint32_t index, std::uint32_t block) {
+    std::uint16_t counter = area.block_free[block].load(std::memory_order_relaxed);
+    std::uint32_t first = area.block_first(block);
+    std::uint32_t frames = area.block_end(block) - first;
+    std::uint64_t bits = bitmap::count_set(first, frames, bitmap::relaxed_loader(area.free_bits));
+    if (counter == kBlockWhole) {
+        if (frames != kFramesPerHugeFrame || bits != frames) {
+            return InvariantReport::failure("whole block is not a full block of set bits", index,
+                                            kFramesPerHugeFrame, bits);
+        }
+    } else if (counter == kBlockSplitting) {
+        return InvariantReport::failure("block left half split", index, block, counter);
+    } else if (counter != bits) {
+        return InvariantReport::failure("block counter differs from the bitmap", index, bits,
+                                        counter);
+    }
+    return {};
 }
 
 // Checks one area against its bitmap. Only meaningful when no allocation or free is running.
@@ -97,13 +118,22 @@ inline InvariantReport check_area(const Area& area, std::uint32_t index) {
         return InvariantReport::failure("marker <= limit <= frames violated", index, state.limit,
                                         state.marker);
     }
-    auto load = area.load_free_word();
-    std::uint64_t recount = bitmap::count_set(0, area.frames, load);
-    std::uint32_t count = area.free_count.load(std::memory_order_relaxed);
-    if (recount != count) {
-        return InvariantReport::failure("free_count differs from the bitmap", index, recount,
-                                        count);
+    if (area.block_phase != area.base_frame % kFramesPerHugeFrame ||
+        area.block_count() > kBlocksPerArea) {
+        return InvariantReport::failure("area's blocks do not match its base", index,
+                                        area.base_frame % kFramesPerHugeFrame, area.block_phase);
     }
+    for (std::uint32_t block = 0; block < area.block_count(); ++block) {
+        if (InvariantReport report = check_block(area, index, block); !report.ok) {
+            return report;
+        }
+    }
+    for (std::uint32_t block = area.block_count(); block < kBlocksPerArea; ++block) {
+        if (area.block_free[block].load(std::memory_order_relaxed) != 0) {
+            return InvariantReport::failure("counter of a block past the area", index, 0, block);
+        }
+    }
+    auto load = area.load_free_word();
     if (state.extent() > 0 && !bitmap::all_set(state.marker, state.extent(), load)) {
         return InvariantReport::failure("allocated frame inside [marker, limit)", index,
                                         state.marker, state.limit);

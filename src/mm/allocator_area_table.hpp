@@ -3,7 +3,10 @@
 //
 // Buffer layout (every piece 64-byte aligned):
 //
-//   | Area[0] ... Area[count-1] | base frames | window table | bitmap 0 | ... | (debug: poison) |
+//   | Area[0] ... Area[count-1] | base frames | summaries | window table | bitmap 0 | ... |
+//
+// (each bitmap followed by its poison bitmap with debug fill). The summaries are what take-overs
+// rank areas by (allocator_area_summary.hpp).
 //
 // The base frames are a copy of every area's base_frame, packed eight to a cache line: searching
 // the descriptors themselves would read lines whose state word other CPUs keep writing.
@@ -26,6 +29,7 @@
 
 #include "lib/result.hpp"
 #include "mm/allocator_area.hpp"
+#include "mm/allocator_area_summary.hpp"
 #include "mm/allocator_types.hpp"
 #include "mm/frame.hpp"
 
@@ -118,6 +122,11 @@ class AreaTable {
         return (bytes + kAlignment - 1) / kAlignment * kAlignment;
     }
 
+    static constexpr std::size_t summaries_bytes(std::uint64_t count) {
+        std::size_t bytes = count * sizeof(AtomicSummary);
+        return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    }
+
     // The window table costs at most 4-byte entries for kWindowsPerArea windows per area plus
     // kWindowSlack windows: 16 bytes beside each area's 1 KiB bitmap, plus 4 KiB at most, so any
     // span up to 32 GiB gets a table. A sparser map does without it.
@@ -156,7 +165,8 @@ class AreaTable {
             total += n * (sizeof(Area) + bitmap_bytes(frames) * (with_poison ? 2 : 1));
         });
         std::uint64_t areas = area_count(regions);
-        return total + bases_bytes(areas) + window_table_bytes(window_span(regions, areas).entries);
+        return total + bases_bytes(areas) + summaries_bytes(areas) +
+               window_table_bytes(window_span(regions, areas).entries);
     }
 
     static std::uint64_t area_count(std::span<const PhysRange> regions) {
@@ -171,6 +181,7 @@ class AreaTable {
                                 bool with_poison) {
         areas_ = nullptr;
         bases_ = nullptr;
+        summaries_ = nullptr;
         windows_ = nullptr;
         first_window_ = 0;
         window_count_ = 0;
@@ -194,19 +205,30 @@ class AreaTable {
         auto* areas = reinterpret_cast<Area*>(bytes_out);
         auto* bases = reinterpret_cast<std::uint64_t*>(bytes_out + count * sizeof(Area));
         WindowSpan span = window_span(regions, count);
-        auto* windows = reinterpret_cast<std::uint32_t*>(reinterpret_cast<unsigned char*>(bases) +
-                                                         bases_bytes(count));
+        auto* summaries = reinterpret_cast<AtomicSummary*>(reinterpret_cast<unsigned char*>(bases) +
+                                                           bases_bytes(count));
+        auto* windows = reinterpret_cast<std::uint32_t*>(
+            reinterpret_cast<unsigned char*>(summaries) + summaries_bytes(count));
         unsigned char* next_bitmap =
             reinterpret_cast<unsigned char*>(windows) + window_table_bytes(span.entries);
         std::uint32_t index = 0;
         for_each_area_run(regions, [&](std::uint64_t base_frame, std::uint64_t frames) {
             bases[index] = base_frame;
+            new (&summaries[index])
+                AtomicSummary(AreaSummary::unowned(static_cast<std::uint32_t>(frames),
+                                                   static_cast<std::uint32_t>(frames))
+                                  .pack());
             Area* area = new (&areas[index++]) Area();
             area->base_frame = base_frame;
             area->frames = static_cast<std::uint32_t>(frames);
             area->state.store(AreaState{0, static_cast<std::uint16_t>(frames), 0}.pack(),
                               std::memory_order_relaxed);
-            area->free_count.store(static_cast<std::uint32_t>(frames), std::memory_order_relaxed);
+            area->block_phase = static_cast<std::uint32_t>(base_frame % kFramesPerHugeFrame);
+            for (std::uint32_t block = 0; block < area->block_count(); ++block) {
+                area->block_free[block].store(
+                    static_cast<std::uint16_t>(area->block_end(block) - area->block_first(block)),
+                    std::memory_order_relaxed);
+            }
             area->free_bits = lay_out_bitmap(next_bitmap, frames, true);
             if (with_poison) {
                 area->poisoned_bits = lay_out_bitmap(next_bitmap, frames, false);
@@ -216,6 +238,7 @@ class AreaTable {
         fill_window_table(windows, span, bases, index);
         areas_ = areas;
         bases_ = bases;
+        summaries_ = summaries;
         count_ = index;
         if (span.entries > 0) {
             windows_ = windows;
@@ -229,6 +252,34 @@ class AreaTable {
     std::uint64_t total_frames() const { return total_frames_; }
     Area& operator[](std::uint32_t index) { return areas_[index]; }
     const Area& operator[](std::uint32_t index) const { return areas_[index]; }
+
+    AreaSummary summary(std::uint32_t index,
+                        std::memory_order order = std::memory_order_relaxed) const {
+        return AreaSummary::unpack(summaries_[index].load(order));
+    }
+    // The CPU that owns area `index`, or kNoOwner.
+    std::uint32_t owner(std::uint32_t index) const { return summary(index).owner_or_none(); }
+    // Replaces the summary if it is still `expected`; otherwise refreshes `expected`. Acquire on
+    // success: a take-over sees what the area's last owner did before it let go.
+    bool update_summary(std::uint32_t index, AreaSummary& expected, AreaSummary desired) {
+        std::uint32_t seen = expected.pack();
+        bool done = summaries_[index].compare_exchange_strong(
+            seen, desired.pack(), std::memory_order_acq_rel, std::memory_order_relaxed);
+        expected = AreaSummary::unpack(seen);
+        return done;
+    }
+    // Marks an unowned area's hint as behind a free, once: later frees see the mark and only read.
+    void note_free(std::uint32_t index, AreaSummary seen) {
+        if (!seen.owned() && !seen.dirty) {
+            summaries_[index].fetch_or(AreaSummary::kDirty, std::memory_order_relaxed);
+        }
+    }
+    // Only the owner lets go of an area, so a plain store; release pairs with the next take-over.
+    void let_go(std::uint32_t index) {
+        const Area& area = areas_[index];
+        summaries_[index].store(AreaSummary::unowned(area.free_frames(), area.frames).pack(),
+                                std::memory_order_release);
+    }
 
     // Whether find() looks areas up in the window table (false: binary search over all bases).
     bool has_window_table() const { return windows_ != nullptr; }
@@ -306,7 +357,8 @@ class AreaTable {
     }
 
     Area* areas_ = nullptr;
-    const std::uint64_t* bases_ = nullptr;    // bases_[i] == areas_[i].base_frame, never written.
+    const std::uint64_t* bases_ = nullptr;  // bases_[i] == areas_[i].base_frame, never written.
+    AtomicSummary* summaries_ = nullptr;
     const std::uint32_t* windows_ = nullptr;  // The window table, or null: see the file comment.
     std::uint64_t first_window_ = 0;
     std::uint64_t window_count_ = 0;  // Windows the table covers (it has one entry more).

@@ -38,7 +38,8 @@ namespace mm {
     X(free_prechecked)         /* free: every frame seen allocated, nothing committed yet */   \
     X(free_released)           /* free: bits released and counted, extent not yet widened */   \
     X(owner_cas)               /* an unowned area chosen, its owner CAS not yet tried */       \
-    X(last_resort_found)       /* last resort: a free run found, not yet claimed */
+    X(last_resort_found)       /* last resort: a free run found, not yet claimed */            \
+    X(block_splitting)         /* a whole block marked splitting, its bits not yet cleared */
 
 enum class StopPoint : std::uint8_t {
 #define MM_STOP_POINT_ENUM(name) name,

@@ -25,6 +25,7 @@
 #include "mm/allocator_area_release.hpp"
 #include "mm/allocator_area_scan.hpp"
 #include "mm/allocator_area_table.hpp"
+#include "mm/allocator_blocks.hpp"
 #include "mm/allocator_cursor.hpp"
 #include "mm/allocator_debug_fill.hpp"
 #include "mm/allocator_platform.hpp"
@@ -35,7 +36,8 @@ namespace mm {
 
 template <AllocatorPlatform P, bool kDebugFill = false, std::size_t kMaxCpus = kDefaultMaxCpus>
 class FrameAllocator {
-    static_assert(kMaxCpus > 0 && kMaxCpus < kNoOwner, "CPU indices must fit an owner field");
+    static_assert(kMaxCpus > 0 && kMaxCpus < AreaSummary::kNone,
+                  "CPU indices must fit the owner half of an area's summary");
 
   public:
     FrameAllocator() = default;
@@ -129,8 +131,7 @@ class FrameAllocator {
         for (CpuCursor& cursor : cursors_) {
             if (CpuCursor::get(cursor.owns_area) != 0) {
                 MM_ASSERT(P, CpuCursor::get(cursor.area) < areas_.count());
-                areas_[CpuCursor::get(cursor.area)].owner.store(kNoOwner,
-                                                                std::memory_order_relaxed);
+                areas_.let_go(CpuCursor::get(cursor.area));
             }
             CpuCursor::set(cursor.area, kNoArea);
             CpuCursor::set(cursor.owns_area, 0u);
@@ -196,6 +197,8 @@ class FrameAllocator {
 
     // Selecting and claiming in another area is retried this often before recalculating.
     static constexpr unsigned kSelectionRounds = 4;
+    // Take-over candidates whose hint is checked (and refreshed) before a take-over gives up.
+    static constexpr unsigned kTakeOverChecks = 8;
     // Recalculations started by others are waited out this often before the last resort.
     static constexpr unsigned kRecalculationPasses = 3;
 
@@ -215,25 +218,13 @@ class FrameAllocator {
         auto count = static_cast<std::uint32_t>(frames);
         std::uint32_t area = CpuCursor::get(caller.cursor.area);
         if (area < areas_.count()) {
-            Area& current = areas_[area];
-            AreaClaim claim = claim_at_marker<P>(current, count, alignment);
+            AreaClaim claim = claim_at_marker<P>(areas_[area], count, alignment);
             if (claim.result == ClaimResult::claimed) {
                 return finish_allocation(caller, {area, claim.offset}, count);
             }
-            // The original idea, area by area: the marker ran out, so look again in this area
-            // (one KiB of bitmap, mostly in this CPU's cache) before leaving it. First onward
-            // from the extent for the next free run that fits; at the end of the area, a
-            // rescan for its real largest free extent. Frames freed behind the marker, by this
-            // CPU or by remote frees, are found again without the lock or the other areas.
-            if (current.free_frames() >= count) {
-                bool swept = sweep_area<P>(current, count, alignment);
-                if (swept || mm::rescan_area<P>(current)) {
-                    CpuCursor::add(swept ? caller.stats.extent_sweeps : caller.stats.area_rescans);
-                    claim = claim_at_marker<P>(current, count, alignment);
-                    if (claim.result == ClaimResult::claimed) {
-                        return finish_allocation(caller, {area, claim.offset}, count);
-                    }
-                }
+            claim = claim_after_marker(caller, area, count, alignment);
+            if (claim.result == ClaimResult::claimed) {
+                return finish_allocation(caller, {area, claim.offset}, count);
             }
         }
         Placement placement = allocate_slow(caller, count, alignment);
@@ -244,22 +235,50 @@ class FrameAllocator {
         return finish_allocation(caller, placement, count);
     }
 
+    // The original idea, area by area: the marker ran out, so look again in this area (one KiB
+    // of bitmap, mostly in this CPU's cache) before leaving it. First onward from the extent for
+    // the next free run that fits; at the end of the area, a rescan for its real largest free
+    // extent. Frames freed behind the marker, by this CPU or by remote frees, are found again
+    // without the lock or the other areas.
+    AreaClaim claim_after_marker(Caller& caller, std::uint32_t index, std::uint32_t frames,
+                                 std::uint64_t alignment) {
+        Area& area = areas_[index];
+        if (area.free_frames() < frames) {
+            return {ClaimResult::no_room, 0};
+        }
+        bool swept = sweep_area<P>(area, frames, alignment);
+        if (!swept && !mm::rescan_area<P>(area)) {
+            return {ClaimResult::no_room, 0};
+        }
+        CpuCursor::add(swept ? caller.stats.extent_sweeps : caller.stats.area_rescans);
+        return claim_at_marker<P>(area, frames, alignment);
+    }
+
     // The cursor's area cannot serve: (a) claim an unowned area, (b) share an owned one,
     // (c) recalculate, then (a)/(b) again, (d) exhaustive first fit. See docs/DESIGN.md.
     Placement allocate_slow(Caller& caller, std::uint32_t frames, std::uint64_t alignment);
 
     Placement claim_elsewhere(Caller& caller, std::uint32_t frames, std::uint64_t alignment);
 
-    // Points the cursor at an area whose extent fits the request and returns it, or kNoArea.
+    // Points the cursor at an area that should serve the request and returns it, or kNoArea.
     // Per-CPU: prefer taking an unowned area (hand-over); else share the best owned one, which
     // is how more CPUs than areas work. Global-lock mode never owns.
     std::uint32_t select_area(Caller& caller, std::uint32_t frames, std::uint64_t alignment);
 
+    // Hand-over: takes the unowned area the summaries rank first (see ranked_unowned_area), after
+    // checking its hint against its descriptor. Returns it, or kNoArea.
+    std::uint32_t take_over_area(Caller& caller, std::uint32_t frames);
+
+    // The unowned area whose summary ranks first for a take-over of n frames, or kNoArea:
+    // partly used ones first, the fullest of those with kTakeOverFloorFrames free, else the one
+    // with the most free frames. Reads the summaries, and the descriptors of areas whose summary
+    // frees made dirty (writing their hints again).
+    std::uint32_t ranked_unowned_area(std::uint32_t frames, std::uint32_t first);
+
     // How select_area ranks the areas whose extent fits a request.
     enum class AreaChoice : std::uint8_t {
-        take_over,  // Unowned areas only; partly used ones first (see ranked_first_area).
-        next,       // Any area, partly used ones first: the one cursor of global-lock mode.
-        share,      // Any area, the most free first: spreads CPUs that cannot own one.
+        next,   // Any area, partly used ones first: the one cursor of global-lock mode.
+        share,  // Any area, the most free first: spreads CPUs that cannot own one.
     };
 
     // The area the choice ranks first among those whose extent fits, or kNoArea. Areas are
@@ -267,7 +286,7 @@ class FrameAllocator {
     std::uint32_t ranked_first_area(std::uint32_t frames, std::uint64_t alignment,
                                     AreaChoice choice, std::uint32_t first) const;
 
-    // Releasing the old area is a release store: no CPU but its owner ever writes kNoOwner.
+    // Letting go of the old area is a release store: no CPU but its owner ever writes "no owner".
     void move_cursor(CpuCursor& cursor, std::uint32_t to, bool owns);
 
     // Recalculates every area unless the generation moved since `seen` (someone else just did:

@@ -36,20 +36,29 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(Caller
     if (offset + count > area.frames) {
         return reject(FreeError::outside_areas);  // Runs into a hole or the next area.
     }
-    if (!range_allocated(area, offset, count)) {
-        return reject(FreeError::not_allocated);  // A double free: nothing has changed.
+    std::uint32_t freed = 0;
+    if (!kDebugFill && count == kFramesPerHugeFrame &&
+        (offset + area.block_phase) % kFramesPerHugeFrame == 0 &&
+        return_whole_block(area.block_free[area.block_of(offset)])) {
+        freed = count;  // A whole block, returned in one step that also verified it was taken.
+    } else {
+        if (!range_allocated(area, offset, count)) {
+            return reject(FreeError::not_allocated);  // A double free: nothing has changed.
+        }
+        stop_point<P>(StopPoint::free_prechecked);
+        if constexpr (kDebugFill) {
+            fill_freed_frames<P>(area, offset, count);
+        }
+        freed = release_range<P>(area, offset, count);
     }
-    stop_point<P>(StopPoint::free_prechecked);
-    if constexpr (kDebugFill) {
-        fill_freed_frames<P>(area, offset, count);
-    }
-    std::uint32_t freed = release_range<P>(area, offset, count);
     stop_point<P>(StopPoint::free_released);
     if (freed == count) {
         publish_free<P>(area, offset, count);
     }
     CpuCursor::add(caller.stats.frames_freed, freed);
-    if (caller.per_cpu && freed > 0 && area.owner.load(std::memory_order_relaxed) != caller.cpu) {
+    AreaSummary summary = areas_.summary(index);
+    areas_.note_free(index, summary);
+    if (caller.per_cpu && freed > 0 && summary.owner_or_none() != caller.cpu) {
         CpuCursor::add(caller.stats.remote_frees);
     }
     if (freed != count) {

@@ -40,6 +40,10 @@ FrameAllocator<P, kDebugFill, kMaxCpus>::claim_elsewhere(Caller& caller, std::ui
             return {};
         }
         AreaClaim claim = claim_at_marker<P>(areas_[area], frames, alignment);
+        if (claim.result != ClaimResult::claimed && CpuCursor::get(caller.cursor.owns_area) != 0) {
+            // A new area of its own: its extent is whatever frees left, so look behind it too.
+            claim = claim_after_marker(caller, area, frames, alignment);
+        }
         if (claim.result == ClaimResult::claimed) {
             return {area, claim.offset};
         }
@@ -57,20 +61,9 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& calle
     std::uint32_t after =
         current < areas_.count() && current + 1 < areas_.count() ? current + 1 : 0;
     if (caller.per_cpu) {
-        for (unsigned attempt = 0; attempt < kSelectionRounds; ++attempt) {
-            std::uint32_t candidate =
-                ranked_first_area(frames, alignment, AreaChoice::take_over, after);
-            if (candidate == kNoArea) {
-                break;
-            }
-            std::uint32_t expected = kNoOwner;
-            stop_point<P>(StopPoint::owner_cas);
-            if (areas_[candidate].owner.compare_exchange_strong(
-                    expected, caller.cpu, std::memory_order_acq_rel, std::memory_order_relaxed)) {
-                move_cursor(caller.cursor, candidate, true);
-                CpuCursor::add(caller.stats.area_claims);
-                return candidate;
-            }
+        std::uint32_t taken = take_over_area(caller, frames);
+        if (taken != kNoArea) {
+            return taken;
         }
     }
     std::uint32_t candidate = ranked_first_area(
@@ -84,14 +77,93 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& calle
     return candidate;
 }
 
-// Taking over or moving on, partly used areas come first: the fullest of those that still have
+// A take-over trusts the summaries for ranking but not for the choice: the hint of the area it
+// ranks first is checked against the area's block counters (one descriptor line). A hint more
+// than a 2 MiB block off, or too small for the request, is refreshed and the ranking runs again:
+// frees into an unowned area make its hint stale low, never high by more than what claims took
+// since its owner let go, and the check puts it right before it matters.
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::take_over_area(Caller& caller,
+                                                                      std::uint32_t frames) {
+    std::uint32_t current = CpuCursor::get(caller.cursor.area);
+    std::uint32_t after =
+        current < areas_.count() && current + 1 < areas_.count() ? current + 1 : 0;
+    for (unsigned attempt = 0; attempt < kTakeOverChecks; ++attempt) {
+        std::uint32_t candidate = ranked_unowned_area(frames, after);
+        if (candidate == kNoArea) {
+            return kNoArea;
+        }
+        AreaSummary seen = areas_.summary(candidate);
+        std::uint32_t free = areas_[candidate].free_frames();
+        std::uint32_t off = free > seen.free ? free - seen.free : seen.free - free;
+        if (seen.owned()) {
+            continue;  // Taken since the ranking read it.
+        }
+        if (free < frames || off > kFramesPerHugeFrame) {
+            areas_.update_summary(candidate, seen,
+                                  AreaSummary::unowned(free, areas_[candidate].frames));
+            continue;
+        }
+        stop_point<P>(StopPoint::owner_cas);
+        if (areas_.update_summary(candidate, seen, seen.owned_by(caller.cpu))) {
+            move_cursor(caller.cursor, candidate, true);
+            CpuCursor::add(caller.stats.area_claims);
+            return candidate;
+        }
+    }
+    return kNoArea;
+}
+
+// Taking over, partly used areas come first: the fullest of those that still have
 // kTakeOverFloorFrames free. Allocations then keep filling memory that is already in use, while
-// areas that nobody allocates from lose frames to frees until their 2 MiB blocks are entirely
+// areas that nobody allocates from gain frames from frees until their 2 MiB blocks are entirely
 // free again; ranking by most free instead would hand every freed frame out again at once and
 // leave no block whole (docs/BENCHMARKS.md, fragmentation). The floor keeps a take-over worth
-// its cost: the new area serves at least a 2 MiB block's worth before the CPU moves again. Without
-// such an area, the one with the most free frames. Sharing ranks by most free frames only, so
-// that CPUs that cannot own an area spread over the owned ones.
+// its cost: the new area serves at least a 2 MiB block's worth before the CPU moves again.
+// Without such an area, the one with the most free frames. Ties go to the first one seen from
+// `first`, so CPUs leaving neighbouring areas at once do not all race for the same one.
+template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
+std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_unowned_area(std::uint32_t frames,
+                                                                           std::uint32_t first) {
+    std::uint32_t most_free = kNoArea;
+    std::uint32_t most_free_frames = 0;
+    std::uint32_t fullest_partial = kNoArea;
+    std::uint32_t fullest_partial_frames = 0;
+    std::uint32_t count = areas_.count();
+    for (std::uint32_t step = 0, index = first; step < count; ++step, ++index) {
+        if (index >= count) {
+            index = 0;
+        }
+        AreaSummary summary = areas_.summary(index);
+        if (summary.owned()) {
+            continue;
+        }
+        if (summary.dirty) {
+            // Frees came since the hint was written: read the area and write the hint again.
+            AreaSummary fresh =
+                AreaSummary::unowned(areas_[index].free_frames(), areas_[index].frames);
+            areas_.update_summary(index, summary, fresh);
+            summary = fresh;
+        }
+        if (summary.free < frames) {
+            continue;
+        }
+        if (most_free == kNoArea || summary.free > most_free_frames) {
+            most_free = index;
+            most_free_frames = summary.free;
+        }
+        bool partial = !summary.all_free && summary.free >= kTakeOverFloorFrames;
+        if (partial && (fullest_partial == kNoArea || summary.free < fullest_partial_frames)) {
+            fullest_partial = index;
+            fullest_partial_frames = summary.free;
+        }
+    }
+    return fullest_partial != kNoArea ? fullest_partial : most_free;
+}
+
+// Moving on (global-lock mode) ranks like a take-over, partly used areas first; sharing ranks by
+// most free frames only, so that CPUs that cannot own an area spread over the owned ones. Both
+// read the descriptors: they are the rare paths, and need the extents.
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
     std::uint32_t frames, std::uint64_t alignment, AreaChoice choice, std::uint32_t first) const {
@@ -105,10 +177,6 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
             index = 0;
         }
         const Area& area = areas_[index];
-        if (choice == AreaChoice::take_over &&
-            area.owner.load(std::memory_order_relaxed) != kNoOwner) {
-            continue;
-        }
         AreaState state = area.load_state(std::memory_order_relaxed);
         if (!extent_fits(area, state, frames, alignment)) {
             continue;
@@ -119,7 +187,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
             most_free_frames = free;
         }
         bool partial = free < area.frames && free >= kTakeOverFloorFrames;
-        if (choice != AreaChoice::share && partial &&
+        if (choice == AreaChoice::next && partial &&
             (fullest_partial == kNoArea || free < fullest_partial_frames)) {
             fullest_partial = index;
             fullest_partial_frames = free;
@@ -135,7 +203,7 @@ void FrameAllocator<P, kDebugFill, kMaxCpus>::move_cursor(CpuCursor& cursor, std
     MM_ASSERT(P, to < areas_.count());  // The cursor's area is indexed without a check after.
     if (CpuCursor::get(cursor.owns_area) != 0 && from != to) {
         MM_ASSERT(P, from < areas_.count());
-        areas_[from].owner.store(kNoOwner, std::memory_order_release);
+        areas_.let_go(from);
     }
     CpuCursor::set(cursor.area, to);
     CpuCursor::set(cursor.owns_area, owns ? 1u : 0u);
@@ -152,6 +220,13 @@ bool FrameAllocator<P, kDebugFill, kMaxCpus>::recalculate_unless_done(std::uint6
     }
     for (std::uint32_t index = 0; index < areas_.count(); ++index) {
         mm::rescan_area<P>(areas_[index]);
+        // Every descriptor is read anyway: the take-over hints of unowned areas come out exact.
+        AreaSummary seen = areas_.summary(index);
+        if (!seen.owned()) {
+            areas_.update_summary(
+                index, seen,
+                AreaSummary::unowned(areas_[index].free_frames(), areas_[index].frames));
+        }
     }
     recalculation_generation_.fetch_add(1, std::memory_order_release);
     CpuCursor::add(stats.recalculations);

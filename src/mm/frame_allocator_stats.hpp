@@ -30,7 +30,7 @@ AreaInfo FrameAllocator<P, kDebugFill, kMaxCpus>::area_info(std::size_t index) c
     info.marker = state.marker;
     info.limit = state.limit;
     info.version = state.version;
-    info.owner = area.owner.load(std::memory_order_relaxed);
+    info.owner = areas_.owner(static_cast<std::uint32_t>(index));
     info.recalculations = area.recalculations.load(std::memory_order_relaxed);
     return info;
 }
@@ -65,9 +65,9 @@ InvariantReport FrameAllocator<P, kDebugFill, kMaxCpus>::check_invariants() cons
             return InvariantReport::failure("areas overlap or are unsorted", index,
                                             areas_[index - 1].base_frame, area.base_frame);
         }
-        free_sum += area.free_count.load(std::memory_order_relaxed);
+        free_sum += area.free_frames();
         frame_sum += area.frames;
-        std::uint32_t owner = area.owner.load(std::memory_order_relaxed);
+        std::uint32_t owner = areas_.owner(index);
         if (owner == kNoOwner) {
             continue;
         }
@@ -91,11 +91,10 @@ InvariantReport FrameAllocator<P, kDebugFill, kMaxCpus>::check_invariants() cons
         if (CpuCursor::get(cursor.owns_area) == 0) {
             continue;
         }
-        if (area == kNoArea || areas_[area].owner.load(std::memory_order_relaxed) != cpu) {
-            return InvariantReport::failure(
-                "cursor owns an area whose owner is another CPU", area, cpu,
-                area == kNoArea ? kNoOwner : areas_[area].owner.load(std::memory_order_relaxed),
-                cpu);
+        if (area == kNoArea || areas_.owner(area) != cpu) {
+            return InvariantReport::failure("cursor owns an area whose owner is another CPU", area,
+                                            cpu, area == kNoArea ? kNoOwner : areas_.owner(area),
+                                            cpu);
         }
     }
     if (CpuCursor::get(shared_cursor_.owns_area) != 0) {

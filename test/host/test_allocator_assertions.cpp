@@ -35,7 +35,8 @@ struct LoneArea {
         area.frames = 64;
         area.base_frame = 256;
         area.free_bits = &word;
-        area.free_count.store(64);
+        area.block_phase = 256;  // Frame 256 is half-way through a 2 MiB block.
+        area.block_free[0].store(64);
         area.state.store(mm::AreaState{marker, limit, 0}.pack());
     }
 };
@@ -46,7 +47,7 @@ TEST_CASE("assertions: a claim at a marker whose limit is past the area stops be
     LoneArea lone(60, 100);  // A corrupted limit: 100 > 64 frames.
     CHECK_THROWS_AS(mm::claim_at_marker<ThrowingPlatform>(lone.area, 8, 1), AssertionFailure);
     CHECK(lone.word.load() == ~mm::bitmap::Word{0});
-    CHECK(lone.area.free_count.load() == 64);
+    CHECK(lone.area.free_frames() == 64);
 }
 
 TEST_CASE("assertions: a release past the area's frames stops before writing") {
@@ -54,7 +55,7 @@ TEST_CASE("assertions: a release past the area's frames stops before writing") {
     lone.word.store(0);
     CHECK_THROWS_AS(mm::release_range<ThrowingPlatform>(lone.area, 60, 10), AssertionFailure);
     CHECK(lone.word.load() == 0);
-    CHECK(lone.area.free_count.load() == 64);
+    CHECK(lone.area.free_frames() == 64);
 }
 
 TEST_CASE("assertions: a published state always has marker <= limit <= frames (debug tier)") {

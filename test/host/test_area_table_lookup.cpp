@@ -129,7 +129,8 @@ TEST_CASE("area lookup: the table's size follows usable memory") {
         {0, 128 * lib::MiB}, {(std::uint64_t{1} << 40) - 32 * lib::MiB, (std::uint64_t{1} << 40)}};
     AreaTable::WindowSpan span = AreaTable::window_span(sparse, AreaTable::area_count(sparse));
     CHECK(span.entries == 0);
-    CHECK(AreaTable::metadata_bytes(sparse, false) == 5 * (64 + 1024) + AreaTable::bases_bytes(5));
+    CHECK(AreaTable::metadata_bytes(sparse, false) ==
+          5 * (128 + 1024) + AreaTable::bases_bytes(5) + AreaTable::summaries_bytes(5));
     // No regions: nothing.
     CHECK(AreaTable::window_span({}, 0).entries == 0);
 }

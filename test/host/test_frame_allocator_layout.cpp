@@ -49,7 +49,7 @@ void check_layout(Harness<>& harness, const std::vector<ExpectedArea>& expected)
 }
 
 // Four areas: descriptors, one cache line of base frames, one of window table, bitmaps.
-alignas(64) unsigned char init_buffer[4 * (64 + 1024) + 64 + 64];
+alignas(64) unsigned char init_buffer[4 * (128 + 1024) + 64 + 64 + 64];
 
 std::uint64_t usable_bytes(const std::vector<PhysRange>& regions) {
     std::uint64_t total = 0;
@@ -139,12 +139,14 @@ TEST_CASE("frame allocator layout: metadata stays within 40 KiB per GiB") {
         INFO("metadata " << bytes << " bytes, " << per_gib << " per GiB");
         CHECK(per_gib <= 40.0 * 1024);
     }
-    // Exactly: 32 areas x (64-byte descriptor + 1 KiB bitmap) per GiB, their 32 base frames and
-    // a window table of 33 4-byte entries (132 bytes, padded to 192).
+    // Exactly: 32 areas x (128-byte descriptor + 1 KiB bitmap) per GiB, their 32 base frames,
+    // their 32 take-over summaries (4 bytes each) and a window table of 33 4-byte entries (132
+    // bytes, padded to 192).
     std::vector<PhysRange> one_gib = {{0, lib::GiB}};
-    CHECK(Harness<>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 1024) + 32 * 8 + 192);
+    CHECK(Harness<>::Allocator::metadata_bytes(one_gib) == 32 * (128 + 1024) + 32 * 8 + 128 + 192);
     // Debug fill adds a poison bitmap per area.
-    CHECK(Harness<true>::Allocator::metadata_bytes(one_gib) == 32 * (64 + 2 * 1024) + 32 * 8 + 192);
+    CHECK(Harness<true>::Allocator::metadata_bytes(one_gib) ==
+          32 * (128 + 2 * 1024) + 32 * 8 + 128 + 192);
 }
 
 TEST_CASE("frame allocator layout: init refuses bad regions and bad buffers") {
@@ -182,7 +184,7 @@ TEST_CASE("frame allocator layout: sizing [4 GiB, 2^64) is immediate and init re
         {std::uint64_t{4} << 30, ~std::uint64_t{0} & ~std::uint64_t{4095}}};
     std::uint64_t areas = (regions[0].end - regions[0].begin + mm::kAreaBytes - 1) / mm::kAreaBytes;
     std::size_t bytes = mm::FrameAllocator<alloc_test::HostPlatform>::metadata_bytes(regions);
-    CHECK(bytes > areas * (64 + 1024));  // Hundreds of TiB: sized in O(regions), not walked.
+    CHECK(bytes > areas * (128 + 1024));  // Hundreds of TiB: sized in O(regions), not walked.
     auto allocator = std::make_unique<mm::FrameAllocator<alloc_test::HostPlatform>>();
     auto status = allocator->init(regions, init_buffer, sizeof init_buffer);
     REQUIRE_FALSE(status.ok());
@@ -199,12 +201,12 @@ TEST_CASE("frame allocator layout: batched whole areas size like one area at a t
     std::size_t bytes = 0;
     mm::for_each_area_run(regions, [&](std::uint64_t, std::uint64_t frames) {
         ++areas;
-        bytes += 64 + mm::AreaTable::bitmap_bytes(frames);
+        bytes += 128 + mm::AreaTable::bitmap_bytes(frames);
     });
     CHECK(areas == mm::AreaTable::area_count(regions));
     CHECK(areas == 4 + 3);
     // Windows 0 to 130: 132 table entries, padded to 576 bytes.
     CHECK(mm::AreaTable::window_span(regions, areas).entries == 132);
-    CHECK(bytes + mm::AreaTable::bases_bytes(areas) + 576 ==
+    CHECK(bytes + mm::AreaTable::bases_bytes(areas) + mm::AreaTable::summaries_bytes(areas) + 576 ==
           mm::AreaTable::metadata_bytes(regions, false));
 }
