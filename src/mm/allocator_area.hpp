@@ -138,10 +138,12 @@ struct alignas(64) Area {
     }
     std::size_t bitmap_words() const { return bitmap::words_for_bits(frames); }
     // The blocks as a search sees them, one bit per block in each mask: taken (whole or being
-    // split: every frame allocated) and all free (the counter holds every frame of the block).
+    // split: every frame allocated), all free (the counter holds every frame of the block) and
+    // none counted free (counter 0: no frame, or frees not yet counted).
     struct BlockClasses {
         std::uint32_t taken = 0;
         std::uint32_t all_free = 0;
+        std::uint32_t none_free = 0;
     };
     BlockClasses block_classes() const {
         BlockClasses classes;
@@ -151,6 +153,8 @@ struct alignas(64) Area {
                 classes.taken |= 1u << block;
             } else if (value == block_end(block) - block_first(block)) {
                 classes.all_free |= 1u << block;
+            } else if (value == 0) {
+                classes.none_free |= 1u << block;
             }
         }
         return classes;

@@ -12,6 +12,59 @@
 
 namespace mm {
 
+// The area's largest free run, block by block: an all-free block extends the run without a look
+// at its bits, a taken block or one with no frame counted free ends it, and only the other
+// blocks' words are read. An area of whole blocks is scanned in 16 steps, reading no bitmap line.
+// A hint like every scan: the counters and bits are read at slightly different times.
+inline bitmap::BitRun largest_free_run(const Area& area) {
+    Area::BlockClasses classes = area.block_classes();
+    auto load = bitmap::relaxed_loader(area.free_bits);
+    bitmap::BitRun best;
+    std::size_t open_start = 0;
+    std::size_t open_length = 0;
+    auto close = [&] {
+        if (open_length > best.length) {
+            best = {open_start, open_length};
+        }
+        open_length = 0;
+    };
+    auto extend = [&](std::size_t start, std::size_t length) {
+        if (open_length == 0) {
+            open_start = start;
+        }
+        open_length += length;
+    };
+    for (std::uint32_t block = 0; block < area.block_count(); ++block) {
+        std::size_t first = area.block_first(block);
+        std::size_t end = area.block_end(block);
+        if ((classes.all_free >> block & 1) != 0) {
+            extend(first, end - first);
+            continue;
+        }
+        if (((classes.taken | classes.none_free) >> block & 1) != 0) {
+            close();
+            continue;
+        }
+        for (std::size_t position = first; position < end;) {
+            std::size_t run_start = bitmap::find_next_set(position, end, load);
+            if (run_start != position) {
+                close();
+            }
+            if (run_start == end) {
+                break;
+            }
+            std::size_t run_end = bitmap::find_next_clear(run_start, end, load);
+            extend(run_start, run_end - run_start);
+            if (run_end < end) {
+                close();
+            }
+            position = run_end;
+        }
+    }
+    close();
+    return best;
+}
+
 // Attempts to publish a scan result before the area is left for the next recalculation. A
 // failed CAS means the area changed during the scan, and its result would be stale anyway.
 inline constexpr unsigned kRescanAttempts = 4;
@@ -37,7 +90,7 @@ bool rescan_area(Area& area) {
         if (seen.extent() == area.free_frames()) {
             return false;  // Every free frame is already in the extent: it is the largest run.
         }
-        bitmap::BitRun run = bitmap::largest_set_run(area.frames, area.load_free_word());
+        bitmap::BitRun run = largest_free_run(area);
         MM_ASSERT(P, run.start + run.length <= area.frames);
         stop_point<P>(StopPoint::scan_done_not_published);
         AreaState desired = seen.next();
