@@ -64,7 +64,7 @@ KERNEL_CXXFLAGS += -DKERNEL_DEBUG_FILL=1  # fill freed frames, verify them when 
 endif
 
 # Knobs for the exercises in docs/LEARNING.md; each rebuilds the kernel with another value.
-# AREA_FRAMES: frames per allocator area (512..32768, a multiple of 512; default 8192 = 32 MiB).
+# AREA_FRAMES: frames per allocator area (512..8192, a multiple of 512; default 8192 = 32 MiB).
 # TAKE_OVER_FLOOR: free frames a partly used area needs to be taken over (default 512).
 # GLOBAL_LOCK=1: boot with every allocation behind one lock (the `stress --mode` baseline).
 KNOBS :=

@@ -77,6 +77,7 @@ template <AllocatorPlatform P>
     std::uint16_t seen = counter.load(std::memory_order_relaxed);
     for (;;) {
         if (seen == kBlockSplitting) {
+            stop_point<P>(StopPoint::split_awaited);
             P::relax();
             seen = counter.load(std::memory_order_relaxed);
             continue;
@@ -112,6 +113,7 @@ void split_whole_block(Area& area, std::uint32_t block) {
     std::uint16_t seen = counter.load(std::memory_order_acquire);
     for (;;) {
         if (seen == kBlockSplitting) {
+            stop_point<P>(StopPoint::split_awaited);
             P::relax();
             seen = counter.load(std::memory_order_acquire);
             continue;

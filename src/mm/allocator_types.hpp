@@ -19,8 +19,9 @@ namespace mm {
 #endif
 inline constexpr std::uint32_t kFramesPerArea = MARKEROS_AREA_FRAMES;
 inline constexpr std::uint64_t kAreaBytes = std::uint64_t{kFramesPerArea} * kFrameSize;
-static_assert(kFramesPerArea >= kFramesPerHugeFrame && kFramesPerArea <= 32768,
-              "an area holds at least one 2 MiB block and fits the 16-bit marker fields");
+static_assert(kFramesPerArea >= kFramesPerHugeFrame && kFramesPerArea <= 8192,
+              "an area holds 1 to 16 blocks of 2 MiB: its markers are 14-bit fields and its block "
+              "counters share the state word's cache line");
 static_assert(kFramesPerArea % kFramesPerHugeFrame == 0);
 
 // A partly used area is taken over in preference to emptier ones only while it still has this
@@ -80,6 +81,8 @@ struct AreaInfo {
     std::uint32_t owner = kNoOwner;
     std::uint64_t recalculations = 0;  // Times a rescan moved this area's extent.
     std::uint64_t version = 0;         // Updates published to the extent (wraps at 2^36).
+    std::uint32_t free_blocks = 0;     // 2 MiB blocks entirely free.
+    std::uint32_t whole_blocks = 0;    // 2 MiB blocks handed out whole (one counter step).
 };
 
 // Every per-CPU counter, declared once: CpuStats, the cursor's atomics, their reset and their

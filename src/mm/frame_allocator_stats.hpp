@@ -32,6 +32,11 @@ AreaInfo FrameAllocator<P, kDebugFill, kMaxCpus>::area_info(std::size_t index) c
     info.version = state.version;
     info.owner = areas_.owner(static_cast<std::uint32_t>(index));
     info.recalculations = area.recalculations.load(std::memory_order_relaxed);
+    for (std::uint32_t block = 0; block < area.block_count(); ++block) {
+        std::uint16_t counter = area.block_free[block].load(std::memory_order_relaxed);
+        info.free_blocks += counter == kFramesPerHugeFrame ? 1 : 0;
+        info.whole_blocks += counter == kBlockWhole ? 1 : 0;
+    }
     return info;
 }
 
