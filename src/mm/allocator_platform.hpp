@@ -39,7 +39,7 @@ namespace mm {
     X(free_released)           /* free: bits released and counted, extent not yet widened */   \
     X(owner_cas)               /* an unowned area chosen, its owner CAS not yet tried */       \
     X(last_resort_found)       /* last resort: a free run found, not yet claimed */            \
-    X(block_splitting)         /* a whole block marked splitting, its bits not yet cleared */ \
+    X(block_splitting)         /* a whole block marked splitting, its bits not yet cleared */  \
     X(split_awaited)           /* a free waits for another CPU's split of its block to end */
 
 enum class StopPoint : std::uint8_t {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "allocator_test_support.hpp"
-#include "stop_point_gate.hpp"
 #include "lib/units.hpp"
+#include "stop_point_gate.hpp"
 
 namespace {
 
@@ -41,7 +41,8 @@ mm::FreeError refused(Allocator& allocator, PhysAddr address, std::size_t frames
 
 }  // namespace
 
-TEST_CASE("2 MiB blocks: an aligned 512-frame request takes a whole block and its free returns it") {
+TEST_CASE(
+    "2 MiB blocks: an aligned 512-frame request takes a whole block and its free returns it") {
     HostPlatform::current_cpu = 0;
     Harness<> harness({{0, 32 * lib::MiB}});
     auto& allocator = *harness.allocator;
@@ -70,8 +71,7 @@ TEST_CASE("2 MiB blocks: a second free of a whole block is refused and changes n
     CHECK(refused(allocator, block, kBlock) == mm::FreeError::not_allocated);
     CHECK(refused(allocator, block + 7 * mm::kFrameSize, 3) == mm::FreeError::not_allocated);
     // Overlapping a free block and a taken one: refused as a whole, the taken one stays taken.
-    CHECK(refused(allocator, block + 256 * mm::kFrameSize, kBlock) ==
-          mm::FreeError::not_allocated);
+    CHECK(refused(allocator, block + 256 * mm::kFrameSize, kBlock) == mm::FreeError::not_allocated);
     CHECK(allocator.area_info(0).whole_blocks == 1);
     require_consistent(allocator, kBlock);
     must_free(allocator, kept, kBlock);
@@ -130,7 +130,8 @@ TEST_CASE("2 MiB blocks: larger requests take several whole blocks, freed togeth
     require_consistent(allocator, 0);
 }
 
-TEST_CASE("2 MiB blocks: a block with one frame taken is not whole; aligned requests go around it") {
+TEST_CASE(
+    "2 MiB blocks: a block with one frame taken is not whole; aligned requests go around it") {
     HostPlatform::current_cpu = 0;
     Harness<> harness({{0, 4 * lib::MiB}});  // Two blocks.
     auto& allocator = *harness.allocator;

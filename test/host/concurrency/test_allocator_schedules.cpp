@@ -9,6 +9,9 @@
 //   programs with double frees (a thread frees a block it freed before): once every thread has
 //   freed what it still holds, every frame is free and every count is exact.
 //
+// Each family runs twice: on frames (the programs above) and on 2 MiB blocks (whole blocks taken,
+// returned in one call or in halves, and freed again).
+//
 // `make host-test` runs a few thousand schedules; `make soak` runs millions
 // (SCHEDULES=N sets how many per family, SCHEDULE_SEED=S replays one seed).
 #include <doctest/doctest.h>
@@ -166,17 +169,29 @@ struct Program {
     std::uint32_t prefilled = 0;  // Frames allocated (and partly freed) before the threads run.
 };
 
-Program random_program(std::uint64_t seed, bool double_frees) {
+// Frames or 2 MiB blocks: the block programs run on 2 or 3 blocks (whole or cut by an area
+// boundary, or starting inside a block) and ask for whole blocks, pairs of them and parts, and
+// free held blocks in one call or in two halves, so that whole blocks are taken, returned and
+// split under every schedule.
+enum class Scale : std::uint8_t { frames, blocks };
+
+Program random_program(std::uint64_t seed, bool double_frees, Scale scale) {
     std::mt19937_64 random(seed);
     auto pick = [&](std::uint32_t below) { return static_cast<std::uint32_t>(random() % below); };
     Program program;
     std::uint64_t frames = 4 + pick(13);  // 4..16 frames
     std::uint64_t below_boundary =
         pick(2) == 0 ? 0 : 1 + pick(static_cast<std::uint32_t>(frames - 1));
+    if (scale == Scale::blocks) {
+        static constexpr std::uint64_t kBelow[] = {0, 0, mm::kFramesPerHugeFrame, 1000};
+        frames = (2 + pick(2)) * mm::kFramesPerHugeFrame;
+        below_boundary = kBelow[pick(4)];
+    }
     program.memory = {2 * mm::kFramesPerArea - below_boundary, frames};
-    program.prefilled = pick(static_cast<std::uint32_t>(frames));
+    program.prefilled = pick(scale == Scale::blocks ? 6 : static_cast<std::uint32_t>(frames));
     static constexpr std::uint32_t kSizes[] = {1, 1, 1, 1, 2, 2, 3, 4};
     static constexpr std::uint32_t kAlignments[] = {1, 1, 1, 1, 2, 4};
+    static constexpr std::uint32_t kBlockSizes[] = {512, 512, 512, 1024, 1, 256};
     std::size_t threads = 2 + pick(kMaxThreads - 1);
     program.threads.resize(threads);
     for (std::vector<Op>& ops : program.threads) {
@@ -184,14 +199,20 @@ Program random_program(std::uint64_t seed, bool double_frees) {
         std::uint32_t allocations = 0;
         for (std::size_t i = 0; i < count; ++i) {
             std::uint32_t roll = pick(10);
-            if (allocations == 0 || roll < 5) {
+            if ((allocations == 0 || roll < 5) && scale == Scale::blocks) {
+                std::uint32_t size = kBlockSizes[pick(6)];
+                ops.push_back({OpKind::allocate, size, size >= 512 ? 512u : 1u, 0});
+                ++allocations;
+            } else if (allocations == 0 || roll < 5) {
                 ops.push_back({OpKind::allocate, kSizes[pick(8)], kAlignments[pick(6)], 0});
                 ++allocations;
             } else if (double_frees && roll >= 8) {
                 // Again, whole or only its first frame: overlapping frees race both ways.
                 ops.push_back({OpKind::free_again, pick(2), 0, pick(allocations)});
             } else {
-                ops.push_back({OpKind::free_held, 0, 0, pick(allocations)});
+                // frames == 2: in two halves (block programs only).
+                std::uint32_t halves = scale == Scale::blocks && pick(2) == 0 ? 2 : 0;
+                ops.push_back({OpKind::free_held, halves, 0, pick(allocations)});
             }
         }
     }
@@ -211,7 +232,7 @@ std::string describe(const Program& program, std::uint64_t seed) {
                     out << " alloc(" << op.frames << "," << op.alignment << ")";
                     break;
                 case OpKind::free_held:
-                    out << " free#" << op.which;
+                    out << " free#" << op.which << (op.frames == 2 ? "(in halves)" : "");
                     break;
                 case OpKind::free_again:
                     out << " free-again#" << op.which << (op.frames == 1 ? "(first frame)" : "");
@@ -306,7 +327,17 @@ Outcome run_schedule(ScheduleExplorer& explorer, const Program& program, std::ui
                     model.begin_free(block, self);
                 }
                 std::uint32_t frames = again && op.frames == 1 ? 1 : block.frames;
-                auto status = allocator.free(block.address, frames);
+                lib::Status<mm::FreeError> status;
+                if (!again && op.frames == 2 && frames >= 2) {
+                    std::uint32_t half = frames / 2;
+                    auto first = allocator.free(block.address, half);
+                    status = allocator.free(block.address + half * mm::kFrameSize, frames - half);
+                    if (!first.ok()) {
+                        status = first;
+                    }
+                } else {
+                    status = allocator.free(block.address, frames);
+                }
                 trace(std::string(again ? "free-again(" : "free(") +
                       std::to_string(program.memory.index(block.address)) + "," +
                       std::to_string(frames) + ") -> " + (status.ok() ? "ok" : "refused"));
@@ -380,14 +411,14 @@ Outcome run_schedule(ScheduleExplorer& explorer, const Program& program, std::ui
     return outcome;
 }
 
-void explore(bool double_frees, std::uint64_t first_seed) {
+void explore(bool double_frees, std::uint64_t first_seed, Scale scale = Scale::frames) {
     std::uint64_t replay = from_environment("SCHEDULE_SEED", 0);
     std::uint64_t schedules = replay != 0 ? 1 : from_environment("SCHEDULES", kDefaultSchedules);
     std::uint64_t decisions = 0;
     ScheduleExplorer explorer(kMaxThreads);
     for (std::uint64_t n = 0; n < schedules; ++n) {
         std::uint64_t seed = replay != 0 ? replay : first_seed + n;
-        Program program = random_program(seed, double_frees);
+        Program program = random_program(seed, double_frees, scale);
         Outcome outcome = run_schedule(explorer, program, seed, double_frees);
         decisions += outcome.decisions;
         if (!outcome.violations.empty()) {
@@ -412,4 +443,12 @@ TEST_CASE("schedule explorer: legal programs keep every promise under every sche
 
 TEST_CASE("schedule explorer: with double frees, no frame is lost and every count stays exact") {
     explore(true, 1'000'000'001);
+}
+
+TEST_CASE("schedule explorer: 2 MiB blocks taken, returned and split keep every promise") {
+    explore(false, 2'000'000'001, Scale::blocks);
+}
+
+TEST_CASE("schedule explorer: 2 MiB blocks with double frees lose no frame and keep counts exact") {
+    explore(true, 3'000'000'001, Scale::blocks);
 }
