@@ -16,10 +16,13 @@ namespace mm {
 // The pre-check: true if every frame of the range is allocated right now (every frame of a
 // whole block is). A plain double free fails here and changes nothing. Within one block the
 // counter is read once and the bits as they are, without the whole-block mask of each word.
+inline bool piece_allocated(const Area& area, BlockPiece piece) {
+    return area.block_taken(piece.block) ||
+           bitmap::all_clear(piece.start, piece.count, bitmap::relaxed_loader(area.free_bits));
+}
 inline bool range_allocated(const Area& area, std::uint32_t offset, std::uint32_t frames) {
     if (in_one_block(area, offset, frames)) {
-        return area.block_taken(area.block_of(offset)) ||
-               bitmap::all_clear(offset, frames, bitmap::relaxed_loader(area.free_bits));
+        return piece_allocated(area, BlockPiece{area.block_of(offset), offset, frames});
     }
     return bitmap::all_clear(offset, frames, area.load_free_word());
 }

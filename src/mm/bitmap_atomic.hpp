@@ -54,6 +54,19 @@ struct ClaimedBits {
 // the words already taken are given back: all or nothing.
 [[gnu::always_inline]] inline ClaimedBits claim(AtomicWord* words, std::size_t start,
                                                 std::size_t count) {
+    if (start % kBitsPerWord + count <= kBitsPerWord) {
+        // One word, the common case, without the walk: nothing to give back on failure.
+        AtomicWord& word = words[start / kBitsPerWord];
+        Word mask = bit_mask(start % kBitsPerWord, count);
+        Word seen = word.load(std::memory_order_relaxed);
+        do {
+            if ((seen & mask) != mask) {
+                return {false, 0};
+            }
+        } while (!word.compare_exchange_weak(seen, seen & ~mask, std::memory_order_acquire,
+                                             std::memory_order_relaxed));
+        return {true, 0};
+    }
     std::size_t claimed_end = start;
     bool complete = for_each_word(start, count, [&](WordSpan span) {
         AtomicWord& word = words[span.index];
@@ -79,6 +92,12 @@ struct ClaimedBits {
 // loses no frame, and the caller learns exactly how many frames this call freed.
 [[gnu::always_inline]] inline std::size_t release(AtomicWord* words, std::size_t start,
                                                   std::size_t count) {
+    if (start % kBitsPerWord + count <= kBitsPerWord) {
+        Word mask = bit_mask(start % kBitsPerWord, count);
+        Word already_free =
+            words[start / kBitsPerWord].fetch_or(mask, std::memory_order_release) & mask;
+        return already_free == 0 ? count : count - count_ones(already_free);
+    }
     std::size_t freed = 0;
     for_each_word(start, count, [&](WordSpan span) {
         Word already_free =

@@ -36,20 +36,22 @@ lib::Status<FreeError> FrameAllocator<P, kDebugFill, kMaxCpus>::free_with(Caller
     if (offset + count > area.frames) {
         return reject(FreeError::outside_areas);  // Runs into a hole or the next area.
     }
+    // Most frees lie in one 2 MiB block: its piece is worked out once.
+    bool one_block = in_one_block(area, offset, count);
+    BlockPiece piece{area.block_of(offset), offset, count};
     std::uint32_t freed = 0;
-    if (!kDebugFill && count == kFramesPerHugeFrame &&
-        (offset + area.block_phase) % kFramesPerHugeFrame == 0 &&
-        return_whole_block(area.block_free[area.block_of(offset)])) {
+    if (!kDebugFill && one_block && piece.whole() &&
+        return_whole_block(area.block_free[piece.block])) {
         freed = count;  // A whole block, returned in one step that also verified it was taken.
     } else {
-        if (!range_allocated(area, offset, count)) {
+        if (!(one_block ? piece_allocated(area, piece) : range_allocated(area, offset, count))) {
             return reject(FreeError::not_allocated);  // A double free: nothing has changed.
         }
         stop_point<P>(StopPoint::free_prechecked);
         if constexpr (kDebugFill) {
             fill_freed_frames<P>(area, offset, count);
         }
-        freed = release_range<P>(area, offset, count);
+        freed = one_block ? release_piece<P>(area, piece) : release_range<P>(area, offset, count);
     }
     stop_point<P>(StopPoint::free_released);
     if (freed == count) {
