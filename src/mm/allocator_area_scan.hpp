@@ -80,9 +80,10 @@ inline constexpr unsigned kRescanAttempts = 4;
 // either keeps its bits (marker unchanged, still inside the new extent) or gives them back, and
 // a free publishes its delta on top of whatever we wrote.
 //
-// The free count is left alone, not replaced by a recount: an in-flight claim's bits are already
-// clear when we would count them, and its publish then subtracts them a second time. Keeping
-// the count purely delta-maintained makes it exact at every quiescent point.
+// The block counters are left alone, not replaced by a recount: an in-flight claim has reserved
+// frames whose bits may still be set, and an in-flight free has set bits it has not counted yet,
+// so a recount would be wrong in both directions. Keeping the counters purely delta-maintained
+// makes them exact at every quiescent point.
 template <AllocatorPlatform P>
 bool rescan_area(Area& area) {
     for (unsigned attempt = 0; attempt < kRescanAttempts; ++attempt) {

@@ -30,7 +30,7 @@ namespace mm {
 
 // The windows of the allocator's protocol where another CPU's interference matters: between
 // a change of bits and the publish of the hints that describe it, or between a search and the
-// claim that acts on it. Each is named where it happens in the code; docs/DESIGN.md section 8
+// claim that acts on it. Each is named where it happens in the code; docs/DESIGN.md section 15
 // says which test parks a thread in each.
 #define MM_STOP_POINTS(X)                                                                      \
     X(claimed_not_published)   /* bits claimed (marker or first fit), state not yet CASed */   \

@@ -30,8 +30,9 @@ inline auto relaxed_loader(const AtomicWord* words) {
 // again, word by word, and returns how many of them were already set. Those were freed by
 // someone else while this CPU held them (a free of frames it had claimed but not yet handed
 // out: a double free, or a free of the wrong frames, by the caller's view), and that free
-// counted them as free already, so the caller must count them as taken. acq_rel: the free
-// that set them counted them before its release, and the caller's correction must come after.
+// counts them itself once it has set them, so the caller gives back the count only of the bits
+// it set (allocator_blocks.hpp). acq_rel: it continues the release sequence of the free that
+// set them.
 inline std::size_t give_back(AtomicWord* words, std::size_t start, std::size_t count) {
     std::size_t already_set = 0;
     for_each_word(start, count, [&](WordSpan span) {

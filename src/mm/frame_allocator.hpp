@@ -44,9 +44,10 @@ class FrameAllocator {
     FrameAllocator(const FrameAllocator&) = delete;
     FrameAllocator& operator=(const FrameAllocator&) = delete;
 
-    // Bytes of metadata init() needs for these regions: per area a 64-byte descriptor, its base
-    // frame in the lookup array (8 bytes) and a 1 KiB bitmap (twice that with debug fill): about
-    // 34.3 KiB per GiB.
+    // Bytes of metadata init() needs for these regions: per area a 128-byte descriptor (with the
+    // block counters), its base frame in the lookup array (8 bytes), its take-over summary (4
+    // bytes) and a 1 KiB bitmap (twice that with debug fill), and the window table: about
+    // 36.6 KiB per GiB.
     static std::size_t metadata_bytes(std::span<const PhysRange> regions) {
         return AreaTable::metadata_bytes(regions, kDebugFill);
     }
@@ -111,8 +112,8 @@ class FrameAllocator {
   public:
     // Frees `frames` frames starting at `address`. Errors: misaligned, invalid_size (0 or more
     // than an area), outside_areas (not inside one area), not_allocated (a frame is already
-    // free; nothing changed — or, when two CPUs race to free the same frames, this CPU lost at
-    // least one word to the other and only the words it won were freed).
+    // free; nothing changed — or, when two CPUs race to free the same frames, the other CPU
+    // freed some of them first and this call freed exactly the rest).
     lib::Status<FreeError> free(PhysAddr address, std::size_t frames) {
         unsigned cpu = P::cpu_index();
         if (cpu < kMaxCpus && mode() == Mode::per_cpu) {
