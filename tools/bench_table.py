@@ -200,6 +200,57 @@ def targets_table(figures, runs):
             + table(["target", "bound", "measured", "verdict"], rows, 4))
 
 
+# Issue 13's bounds: the published lock-free allocator of the LLFree study, run beside ours on
+# this machine kind (same shapes, 4 GiB, thread CPU time, medians of 25), ns per operation, and
+# the issue's own bounds where it set a tighter one (1-thread rand free).
+PEER = [  # (shape, counter, frames, threads, extra parameters, bound in ns)
+    ("bulk", "alloc_ns", 1, 1, {}, 50.7), ("bulk", "alloc_ns", 1, 2, {}, 50.2),
+    ("bulk", "free_ns", 1, 1, {}, 39.2), ("bulk", "free_ns", 1, 2, {}, 39.4),
+    ("repeat", "pair_ns", 1, 1, {"fill": 50}, 84.7), ("repeat", "pair_ns", 1, 2, {"fill": 50}, 84.8),
+    ("rand", "free_ns", 1, 1, {}, 38.0), ("rand", "free_ns", 1, 2, {}, 181.0),
+    ("bulk", "alloc_ns", 512, 1, {}, 60.0), ("bulk", "alloc_ns", 512, 2, {}, 80.0),
+    ("bulk", "free_ns", 512, 1, {}, 33.0), ("bulk", "free_ns", 512, 2, {}, 50.9),
+    ("repeat", "pair_ns", 512, 1, {"fill": 50}, 65.0),
+    ("repeat", "pair_ns", 512, 2, {"fill": 50}, 69.7),
+    ("rand", "free_ns", 512, 1, {}, 33.0), ("rand", "free_ns", 512, 2, {}, 107.8),
+]
+
+
+def peer_table(figures, transfer):
+    """Issue 13's targets: every shape against the peer, the remote-free cost in cache-line
+    transfers, and the 2-thread / 1-thread ratio where frees are local."""
+    get = figures.get
+    rows = []
+
+    def verdict(value, limit):
+        if value is None:
+            return "not measured"
+        return "met" if value <= limit else f"missed ({value / limit:.2f} × the bound)"
+
+    for shape, counter, frames, threads, extra, bound in PEER:
+        value = get(shape, "per_cpu", counter, threads=threads, frames=frames, **extra)
+        rows.append([f"{shape} {counter[:-3]}, {frames} frame{'s' if frames > 1 else ''}, "
+                     f"{threads}T", f"≤ {bound:g} ns", number(value) + " ns",
+                     verdict(value, bound)])
+    for frames in (1, 512):
+        value = get("rand", "per_cpu", "free_ns", threads=2, frames=frames)
+        ratio = value / transfer if value and transfer else None
+        rows.append([f"rand free, {frames} frame{'s' if frames > 1 else ''}, 2T, in cache-line "
+                     "transfers", "≤ 0.55", number(ratio, 2), verdict(ratio, 0.55)])
+    for frames in (1, 512):
+        for shape, counter, extra in (("bulk", "alloc_ns", {}), ("bulk", "free_ns", {}),
+                                      ("repeat", "pair_ns", {"fill": 50})):
+            single = get(shape, "per_cpu", counter, threads=1, frames=frames, **extra)
+            double = get(shape, "per_cpu", counter, threads=2, frames=frames, **extra)
+            ratio = double / single if single and double else None
+            rows.append([f"{shape} {counter[:-3]}, {frames} frame{'s' if frames > 1 else ''}, "
+                         "2T / 1T", "≤ 1.2x", number(ratio, 2) + "x", verdict(ratio, 1.2)])
+    return ("### issue 13: against the LLFree peer (per_cpu; information, not assertions; "
+            f"transfers counted at the lower of the two line-transfer figures, "
+            f"{number(transfer)} ns)\n\n"
+            + table(["target", "bound", "measured", "verdict"], rows, 4))
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -228,6 +279,7 @@ def main(argv):
         scan_table(figures),
         metadata_table(runs),
         targets_table(figures, runs),
+        peer_table(figures, min((t for t in transfers if t), default=None)),
     ]
     print("\n\n".join(section for section in sections if section))
     return 0
