@@ -77,6 +77,27 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::select_area(Caller& calle
     return candidate;
 }
 
+// The ranking both kinds of choice share: the fullest area among those counted partly used,
+// else the one with the most free frames; ties go to the first one seen.
+struct AreaRanking {
+    std::uint32_t most_free = kNoArea;
+    std::uint32_t most_free_frames = 0;
+    std::uint32_t fullest_partial = kNoArea;
+    std::uint32_t fullest_partial_frames = 0;
+
+    void consider(std::uint32_t index, std::uint32_t free, bool partial) {
+        if (most_free == kNoArea || free > most_free_frames) {
+            most_free = index;
+            most_free_frames = free;
+        }
+        if (partial && (fullest_partial == kNoArea || free < fullest_partial_frames)) {
+            fullest_partial = index;
+            fullest_partial_frames = free;
+        }
+    }
+    std::uint32_t best() const { return fullest_partial != kNoArea ? fullest_partial : most_free; }
+};
+
 // A take-over trusts the summaries for ranking but not for the choice: the hint of the area it
 // ranks first is checked against the area's block counters (one descriptor line). A hint more
 // than a 2 MiB block off, or too small for the request, is refreshed and the ranking runs again:
@@ -125,10 +146,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::take_over_area(Caller& ca
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_unowned_area(std::uint32_t frames,
                                                                            std::uint32_t first) {
-    std::uint32_t most_free = kNoArea;
-    std::uint32_t most_free_frames = 0;
-    std::uint32_t fullest_partial = kNoArea;
-    std::uint32_t fullest_partial_frames = 0;
+    AreaRanking ranking;
     std::uint32_t count = areas_.count();
     for (std::uint32_t step = 0, index = first; step < count; ++step, ++index) {
         if (index >= count) {
@@ -148,17 +166,10 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_unowned_area(std::
         if (summary.free < frames) {
             continue;
         }
-        if (most_free == kNoArea || summary.free > most_free_frames) {
-            most_free = index;
-            most_free_frames = summary.free;
-        }
-        bool partial = !summary.all_free && summary.free >= kTakeOverFloorFrames;
-        if (partial && (fullest_partial == kNoArea || summary.free < fullest_partial_frames)) {
-            fullest_partial = index;
-            fullest_partial_frames = summary.free;
-        }
+        ranking.consider(index, summary.free,
+                         !summary.all_free && summary.free >= kTakeOverFloorFrames);
     }
-    return fullest_partial != kNoArea ? fullest_partial : most_free;
+    return ranking.best();
 }
 
 // Moving on (global-lock mode) ranks like a take-over, partly used areas first; sharing ranks by
@@ -167,10 +178,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_unowned_area(std::
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>
 std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
     std::uint32_t frames, std::uint64_t alignment, AreaChoice choice, std::uint32_t first) const {
-    std::uint32_t most_free = kNoArea;
-    std::uint32_t most_free_frames = 0;
-    std::uint32_t fullest_partial = kNoArea;
-    std::uint32_t fullest_partial_frames = 0;
+    AreaRanking ranking;
     std::uint32_t count = areas_.count();
     for (std::uint32_t step = 0, index = first; step < count; ++step, ++index) {
         if (index >= count) {
@@ -182,18 +190,11 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_first_area(
             continue;
         }
         std::uint32_t free = area.free_frames();
-        if (most_free == kNoArea || free > most_free_frames) {
-            most_free = index;
-            most_free_frames = free;
-        }
-        bool partial = free < area.frames && free >= kTakeOverFloorFrames;
-        if (choice == AreaChoice::next && partial &&
-            (fullest_partial == kNoArea || free < fullest_partial_frames)) {
-            fullest_partial = index;
-            fullest_partial_frames = free;
-        }
+        ranking.consider(
+            index, free,
+            choice == AreaChoice::next && free < area.frames && free >= kTakeOverFloorFrames);
     }
-    return fullest_partial != kNoArea ? fullest_partial : most_free;
+    return ranking.best();
 }
 
 template <AllocatorPlatform P, bool kDebugFill, std::size_t kMaxCpus>

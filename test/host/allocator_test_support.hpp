@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -176,6 +177,17 @@ void must_free(Allocator& allocator, mm::PhysAddr address, std::size_t frames) {
     mm::InvariantReport report = allocator.check_invariants();
     INFO(report.what);
     REQUIRE(report.ok);
+}
+
+// At a quiescent point: every invariant holds (the first broken one is named) and exactly
+// `allocated` frames are allocated.
+template <typename Allocator>
+void require_consistent(const Allocator& allocator, std::uint64_t allocated) {
+    mm::InvariantReport report = allocator.check_invariants();
+    INFO(std::string(report.what), " area ", report.area, " expected ", report.expected, " found ",
+         report.found);
+    REQUIRE(report.ok);
+    CHECK(allocator.totals().allocated_frames == allocated);
 }
 
 // A run of frames a test thread holds, and the tag it wrote into each of them.

@@ -18,19 +18,11 @@ using alloc_test::Harness;
 using alloc_test::HostPlatform;
 using alloc_test::must_allocate;
 using alloc_test::must_free;
+using alloc_test::require_consistent;
 using mm::PhysAddr;
 
 constexpr std::uint64_t kBlock = mm::kFramesPerHugeFrame;
 constexpr PhysAddr kBlockBytes = mm::kHugeFrameSize;
-
-template <typename Allocator>
-void require_consistent(const Allocator& allocator, std::uint64_t allocated) {
-    mm::InvariantReport report = allocator.check_invariants();
-    INFO(std::string(report.what), " area ", report.area, " expected ", report.expected, " found ",
-         report.found);
-    REQUIRE(report.ok);
-    CHECK(allocator.totals().allocated_frames == allocated);
-}
 
 template <typename Allocator>
 mm::FreeError refused(Allocator& allocator, PhysAddr address, std::size_t frames) {

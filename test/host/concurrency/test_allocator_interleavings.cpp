@@ -17,6 +17,7 @@ using alloc_test::AsCpu;
 using alloc_test::Harness;
 using alloc_test::must_allocate;
 using alloc_test::ParkedOperation;
+using alloc_test::require_consistent;
 using mm::PhysAddr;
 using mm::StopPoint;
 
@@ -32,15 +33,6 @@ Harness<> one_area(std::uint64_t frames) {
     Harness<> harness({{kBase, frame(frames)}});
     REQUIRE(harness.init_ok);
     return harness;
-}
-
-template <typename Allocator>
-void require_consistent(const Allocator& allocator, std::uint64_t allocated) {
-    mm::InvariantReport report = allocator.check_invariants();
-    INFO(std::string(report.what), " area ", report.area, " expected ", report.expected, " found ",
-         report.found);
-    REQUIRE(report.ok);
-    CHECK(allocator.totals().allocated_frames == allocated);
 }
 
 }  // namespace
