@@ -127,6 +127,11 @@ void run_mem(Args& args) {
     print_per_mille("2M-ready   ", fragmentation.huge_block_share_per_mille());
     kprint("           (share of free memory in entirely free, aligned 2 MiB blocks: {} blocks)\n",
            fragmentation.free_huge_blocks);
+    std::uint64_t whole = 0;
+    for (std::size_t area = 0; area < allocator.area_count(); ++area) {
+        whole += allocator.area_info(area).whole_blocks;
+    }
+    kprint("2M whole   {} blocks handed out as one (one counter step to take or return)\n", whole);
     kprint("recalcs    {}\n", allocator.recalculation_count());
     kprint("mode       {}\n",
            allocator.mode() == mm::Mode::per_cpu ? "per-CPU cursors" : "one global lock");

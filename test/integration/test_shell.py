@@ -68,7 +68,8 @@ def test_mem_and_cpus_report(ctx):
     with ctx.boot(smp=4, memory="256M") as m:
         ready(m)
         out = m.command("mem --check")
-        for label in ["total", "used", "free", "areas", "2M-ready", "recalcs", "metadata"]:
+        for label in ["total", "used", "free", "areas", "2M-ready", "2M whole", "recalcs",
+                      "metadata"]:
             assert re.search(rf"(?m)^{label}\s", out), f"mem lacks {label}"
         assert "invariants: ok" in out
         out = m.command("cpus")

@@ -22,6 +22,11 @@ def finish(m):
     m.expect_exit(CLEAN_EXIT)
 
 
+def whole_blocks(mem_out):
+    """The count `mem` gives of 2 MiB blocks the frame allocator handed out whole."""
+    return int(re.search(r"(?m)^2M whole\s+(\d+) blocks", mem_out).group(1))
+
+
 def mappings(out):
     return [MAPPING.search(line) for line in out.splitlines() if MAPPING.search(line)]
 
@@ -38,11 +43,14 @@ def test_vmalloc_vfree_and_vmaps(ctx):
         assert len(stacks) == 3, before
         assert all(int(s.group(5)) == 4 and int(s.group(6)) == 0 for s in stacks), before
 
+        whole_before = whole_blocks(m.command("mem"))
         out = m.command("vmalloc 5M")
         address = re.search(r"vmalloc: 5 MiB at (0x[0-9a-f]+)", out).group(1)
         first = mappings(out)[0]
         # Fresh memory: two 2 MiB pages and 256 4 KiB pages for the last MiB.
         assert (int(first.group(5)), int(first.group(6))) == (256, 2), out
+        # Each 2 MiB page is a whole block of the frame allocator, taken in one step.
+        assert whole_blocks(m.command("mem")) == whole_before + 2
         assert int(address, 16) % (2 << 20) == 0, out
         assert "->" in out, "vmalloc shows where the first runs lie"
 
@@ -55,6 +63,7 @@ def test_vmalloc_vfree_and_vmaps(ctx):
         assert int(small_address, 16) >= int(address, 16) + (5 << 20) + 16 * 1024
 
         assert f"vfree: freed {address}" in m.command(f"vfree {address}")
+        assert whole_blocks(m.command("mem")) == whole_before  # And returned in one step.
         after = m.command("vmaps")
         assert address not in after
         rounds = SHOOTDOWNS.search(after)
