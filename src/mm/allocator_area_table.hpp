@@ -274,11 +274,13 @@ class AreaTable {
             summaries_[index].fetch_or(AreaSummary::kDirty, std::memory_order_relaxed);
         }
     }
+    // The summary of area `index` unowned, with its hint exact as of its block counters now.
+    AreaSummary unowned_summary(std::uint32_t index) const {
+        return AreaSummary::unowned(areas_[index].free_frames(), areas_[index].frames);
+    }
     // Only the owner lets go of an area, so a plain store; release pairs with the next take-over.
     void let_go(std::uint32_t index) {
-        const Area& area = areas_[index];
-        summaries_[index].store(AreaSummary::unowned(area.free_frames(), area.frames).pack(),
-                                std::memory_order_release);
+        summaries_[index].store(unowned_summary(index).pack(), std::memory_order_release);
     }
 
     // Whether find() looks areas up in the window table (false: binary search over all bases).

@@ -115,14 +115,14 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::take_over_area(Caller& ca
             return kNoArea;
         }
         AreaSummary seen = areas_.summary(candidate);
-        std::uint32_t free = areas_[candidate].free_frames();
-        std::uint32_t off = free > seen.free ? free - seen.free : seen.free - free;
         if (seen.owned()) {
             continue;  // Taken since the ranking read it.
         }
-        if (free < frames || off > kFramesPerHugeFrame) {
-            areas_.update_summary(candidate, seen,
-                                  AreaSummary::unowned(free, areas_[candidate].frames));
+        AreaSummary fresh = areas_.unowned_summary(candidate);
+        std::uint32_t off =
+            fresh.free > seen.free ? fresh.free - seen.free : seen.free - fresh.free;
+        if (fresh.free < frames || off > kFramesPerHugeFrame) {
+            areas_.update_summary(candidate, seen, fresh);
             continue;
         }
         stop_point<P>(StopPoint::owner_cas);
@@ -158,8 +158,7 @@ std::uint32_t FrameAllocator<P, kDebugFill, kMaxCpus>::ranked_unowned_area(std::
         }
         if (summary.dirty) {
             // Frees came since the hint was written: read the area and write the hint again.
-            AreaSummary fresh =
-                AreaSummary::unowned(areas_[index].free_frames(), areas_[index].frames);
+            AreaSummary fresh = areas_.unowned_summary(index);
             areas_.update_summary(index, summary, fresh);
             summary = fresh;
         }
@@ -224,9 +223,7 @@ bool FrameAllocator<P, kDebugFill, kMaxCpus>::recalculate_unless_done(std::uint6
         // Every descriptor is read anyway: the take-over hints of unowned areas come out exact.
         AreaSummary seen = areas_.summary(index);
         if (!seen.owned()) {
-            areas_.update_summary(
-                index, seen,
-                AreaSummary::unowned(areas_[index].free_frames(), areas_[index].frames));
+            areas_.update_summary(index, seen, areas_.unowned_summary(index));
         }
     }
     recalculation_generation_.fetch_add(1, std::memory_order_release);
